@@ -1,0 +1,27 @@
+# The project on the official Airflow image: Java for Spark, the pinned packages, DAGs and jobs.
+# No Docker engine runs on our CI machines: this file is checked statically only (see README).
+FROM apache/airflow:3.3.2-python3.11
+
+USER root
+# Java 17 for Spark 4; Kerberos headers and gcc for the HDFS provider's Kerberos binding.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends openjdk-17-jre-headless libkrb5-dev gcc \
+    && rm -rf /var/lib/apt/lists/*
+ENV JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64
+
+USER airflow
+COPY --chown=airflow:root requirements.txt constraints.txt /opt/oil/
+RUN pip install --no-cache-dir -r /opt/oil/requirements.txt -c /opt/oil/constraints.txt
+
+COPY --chown=airflow:root include/ /opt/oil/include/
+COPY --chown=airflow:root spark_jobs/ /opt/oil/spark_jobs/
+COPY --chown=airflow:root conf/ /opt/oil/conf/
+COPY --chown=airflow:root dags/ /opt/oil/dags/
+COPY --chown=airflow:root plugins/ /opt/oil/plugins/
+
+ENV PYTHONPATH=/opt/oil \
+    AIRFLOW__CORE__DAGS_FOLDER=/opt/oil/dags \
+    AIRFLOW__CORE__PLUGINS_FOLDER=/opt/oil/plugins \
+    AIRFLOW__CORE__LOAD_EXAMPLES=False \
+    SPARK_CONF_DIR=/opt/oil/conf/spark \
+    OIL_STORAGE_ROOT=file:///opt/airflow/oil-storage

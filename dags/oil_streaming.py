@@ -1,0 +1,98 @@
+"""
+### Stream the dropped sensor files: low-pressure alerts, then enriched alerts
+
+Two Spark Structured Streaming jobs, each `trigger(availableNow=True)` with a checkpoint, so a
+run processes exactly the files dropped since the last run, then stops:
+
+1. `alerts` (`spark_jobs/alerts.py`): readings of `<root>/stream/` with `psi < threshold` to
+   `<root>/output/alerts/`; lines that are not whole readings to `<root>/output/quarantine/`.
+2. `enrich_alerts` (`spark_jobs/enrich_alerts.py`): the new alerts joined with the pump vendor
+   and maintenance files of `<root>/info/` to `<root>/output/alerts_enriched/`.
+
+Runs when the file-drop DAG drops a file (Asset `oil_sensor_landing`) and on `OIL_STREAM_CRON`
+as a safety net. One run at a time: two runs must never share a checkpoint.
+Spark master: the `spark_default` connection (`OIL_SPARK_CONN_ID`).
+
+Run by hand: `airflow dags test oil_streaming`.
+"""
+
+from __future__ import annotations
+
+from airflow.sdk import Param, dag
+from airflow.timetables.assets import AssetOrTimeSchedule
+from airflow.timetables.trigger import CronTriggerTimetable
+
+from include import settings
+from include.assets import ALERTS, ALERTS_ENRICHED, SENSOR_LANDING
+from include.dag_defaults import DATA_START, DEFAULT_ARGS, TAGS, spark_job
+
+LAYOUT = settings.Layout()
+
+
+@dag(
+    dag_id="oil_streaming",
+    doc_md=__doc__,
+    schedule=AssetOrTimeSchedule(
+        timetable=CronTriggerTimetable(settings.STREAM_CRON, timezone="UTC"), assets=SENSOR_LANDING
+    ),
+    start_date=DATA_START,
+    catchup=False,
+    max_active_runs=1,  # the checkpoints admit one writer
+    tags=[*TAGS, "streaming"],
+    default_args=DEFAULT_ARGS,
+    params={
+        "threshold": Param(
+            settings.ALERT_PSI_THRESHOLD,
+            type="number",
+            minimum=0,
+            maximum=10_000,
+            description="a reading with psi below this is an alert",
+        ),
+        "max_files_per_trigger": Param(
+            0, type="integer", minimum=0, maximum=100_000, description="files per micro-batch; 0: all new files in one"
+        ),
+    },
+)
+def oil_streaming():
+    alerts = spark_job(
+        "alerts",
+        "alerts",
+        [
+            "--source",
+            LAYOUT.stream,
+            "--output",
+            LAYOUT.output("alerts"),
+            "--quarantine",
+            LAYOUT.output("quarantine"),
+            "--checkpoints",
+            LAYOUT.path("checkpoints"),
+            "--threshold",
+            "{{ params.threshold }}",
+            "--max-files-per-trigger",
+            "{{ params.max_files_per_trigger }}",
+        ],
+        outlets=[ALERTS],
+        max_active_tis_per_dag=1,
+    )
+    enrich = spark_job(
+        "enrich_alerts",
+        "enrich_alerts",
+        [
+            "--alerts",
+            LAYOUT.output("alerts"),
+            "--vendor",
+            LAYOUT.vendor,
+            "--maint",
+            LAYOUT.maint,
+            "--output",
+            LAYOUT.output("alerts_enriched"),
+            "--checkpoint",
+            LAYOUT.checkpoint("alerts_enriched"),
+        ],
+        outlets=[ALERTS_ENRICHED],
+        max_active_tis_per_dag=1,
+    )
+    alerts >> enrich
+
+
+oil_streaming()

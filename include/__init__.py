@@ -1,0 +1,1 @@
+"""Modules shared by the DAGs, the Spark jobs and the tests."""

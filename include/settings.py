@@ -1,0 +1,104 @@
+"""Every setting of the pipeline, read once from the environment.
+
+DAGs, Spark jobs, scripts and tests import from here; nothing else reads ``os.environ``
+for pipeline settings. ``.env.example`` documents each variable.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+VAR_DIR = PROJECT_DIR / "var"  # git-ignored: sample data, local storage, Airflow home
+
+# Folder holding sensordata.csv, sensorvendor.csv and sensormaint.csv.
+# Default: the sample the project generates itself (include/sample_data.py).
+SAMPLE_DATA_DIR = VAR_DIR / "sample"
+DATA_DIR = Path(os.getenv("OIL_DATA_DIR") or SAMPLE_DATA_DIR).expanduser().resolve()
+
+
+# Root under which everything is stored: a local folder, file:///..., or hdfs://host:8020/...
+def _as_root(value: str) -> str:
+    """A URI as given; a plain folder (relative to where you run) as an absolute file:// URI."""
+    return value if "://" in value else Path(value).expanduser().resolve().as_uri()
+
+
+STORAGE_ROOT = _as_root(os.getenv("OIL_STORAGE_ROOT") or str(VAR_DIR / "storage")).rstrip("/")
+
+# Airflow home of the local runs (make demo, make airflow-*): SQLite metadata, logs.
+AIRFLOW_HOME = Path(os.getenv("OIL_AIRFLOW_HOME") or VAR_DIR / "airflow").expanduser().resolve()
+
+# Alert rule of the lecture: a reading whose psi is below this is a low-pressure alert.
+ALERT_PSI_THRESHOLD = float(os.getenv("OIL_ALERT_PSI_THRESHOLD", "0.5"))
+
+# The file-drop DAG replays the sensor file: run k drops the readings of sensor-time slice k,
+# [first day 00:00 + k * SLICE_MINUTES, + SLICE_MINUTES). Run k is the run whose logical date is
+# REPLAY_START + k * DROP_EVERY_MINUTES, so re-running a run drops the same slice again.
+SLICE_MINUTES = int(os.getenv("OIL_SLICE_MINUTES", "360"))
+DROP_EVERY_MINUTES = int(os.getenv("OIL_DROP_EVERY_MINUTES", "10"))
+REPLAY_START = os.getenv("OIL_REPLAY_START", "2026-11-01T00:00:00+00:00")
+
+# The streaming DAG runs on every file drop, and on this cron as a safety net.
+STREAM_CRON = os.getenv("OIL_STREAM_CRON", "0 * * * *")
+
+# Airflow connection that names the Spark master (conn_type spark; host local[*], spark://..., yarn).
+SPARK_CONN_ID = os.getenv("OIL_SPARK_CONN_ID", "spark_default")
+
+# Spark settings for a small machine: few shuffle partitions, no Spark UI on Airflow's port.
+SPARK_CONF = {
+    "spark.sql.shuffle.partitions": os.getenv("OIL_SPARK_SHUFFLE_PARTITIONS", "4"),
+    "spark.sql.session.timeZone": "UTC",
+    "spark.ui.enabled": os.getenv("OIL_SPARK_UI", "false"),
+    "spark.ui.showConsoleProgress": "false",
+    "spark.driver.memory": os.getenv("OIL_SPARK_DRIVER_MEMORY", "2g"),
+    "spark.sql.sources.partitionOverwriteMode": "dynamic",
+    # Keep every micro-batch's progress of a run, for the job summaries.
+    "spark.sql.streaming.numRecentProgressUpdates": "100000",
+}
+
+# Spark reads its logging set-up (log4j2.properties) from here: warnings only.
+SPARK_CONF_DIR = PROJECT_DIR / "conf" / "spark"
+
+# File names of the inputs, as in the lecture.
+SENSOR_FILE = "sensordata.csv"
+VENDOR_FILE = "sensorvendor.csv"
+MAINT_FILE = "sensormaint.csv"
+
+
+class Layout:
+    """Where each dataset lives under a storage root (the lecture's /sparkdata/oil layout)."""
+
+    def __init__(self, root: str = STORAGE_ROOT) -> None:
+        self.root = root.rstrip("/")
+
+    def path(self, *parts: str) -> str:
+        return "/".join([self.root, *parts])
+
+    @property
+    def sensor_source(self) -> str:
+        """The staged sensor file that the file-drop DAG slices."""
+        return self.path(SENSOR_FILE)
+
+    @property
+    def info(self) -> str:
+        return self.path("info")
+
+    @property
+    def vendor(self) -> str:
+        return self.path("info", VENDOR_FILE)
+
+    @property
+    def maint(self) -> str:
+        return self.path("info", MAINT_FILE)
+
+    @property
+    def stream(self) -> str:
+        """Landing directory that the streaming jobs read."""
+        return self.path("stream")
+
+    def checkpoint(self, query: str) -> str:
+        return self.path("checkpoints", query)
+
+    def output(self, dataset: str) -> str:
+        return self.path("output", dataset)

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Installs what the project needs on a fresh machine: Java 17+, the Kerberos headers that the
+# HDFS provider's build needs, and a virtual environment with the pinned Python packages.
+# Idempotent: a second run only checks (the venv is rebuilt when the pins change).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VENV=${VENV:-.venv}
+PYTHON=${PYTHON:-python3}
+STAMP="$VENV/.installed"
+
+say() { printf '[setup] %s\n' "$*"; }
+die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# Runs apt-get when we may (root, or sudo without a password); returns 1 otherwise.
+apt_install() {
+    local runner=()
+    if [ "$(id -u)" -ne 0 ]; then
+        sudo -n true 2>/dev/null || return 1
+        runner=(sudo -n)
+    fi
+    command -v apt-get >/dev/null || return 1
+    say "installing Debian packages: $*"
+    "${runner[@]}" apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive "${runner[@]}" apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+java_major() {
+    local java_bin=$1
+    "$java_bin" -version 2>&1 | awk -F'"' '/version/ {split($2, v, "."); print (v[1] == "1" ? v[2] : v[1]); exit}'
+}
+
+find_java() {
+    local candidate
+    for candidate in "${JAVA_HOME:+$JAVA_HOME/bin/java}" "$(command -v java || true)"; do
+        if [ -n "$candidate" ] && [ -x "$candidate" ] && [ "$(java_major "$candidate")" -ge 17 ] 2>/dev/null; then
+            echo "$candidate"
+            return 0
+        fi
+    done
+    return 1
+}
+
+if ! java_bin=$(find_java); then
+    apt_install openjdk-17-jre-headless \
+        || die "Java 17 or newer is needed (Spark 4). Install it (Debian: apt-get install openjdk-17-jre-headless) or set JAVA_HOME."
+    java_bin=$(find_java) || die "Java was installed but no Java 17+ is on PATH; set JAVA_HOME."
+fi
+say "java: $java_bin (major $(java_major "$java_bin"))"
+
+if ! command -v krb5-config >/dev/null || ! command -v gcc >/dev/null; then
+    apt_install libkrb5-dev gcc \
+        || die "The HDFS provider builds a Kerberos binding: install the Kerberos headers and a C compiler (Debian: apt-get install libkrb5-dev gcc)."
+fi
+
+"$PYTHON" - <<'PY' || die "Python 3.10 to 3.13 is needed (Airflow 3.3); set PYTHON=/path/to/python3.x."
+import sys
+sys.exit(0 if (3, 10) <= sys.version_info[:2] <= (3, 13) else 1)
+PY
+
+wanted=$(cat requirements.txt constraints.txt | sha256sum | cut -d' ' -f1)
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$wanted" ]; then
+    say "python packages: up to date in $VENV"
+    exit 0
+fi
+
+say "python packages: installing into $VENV (a few minutes the first time)"
+[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+"$VENV/bin/python" -m pip install --quiet -r requirements.txt -c constraints.txt
+"$VENV/bin/python" -m pip check
+echo "$wanted" > "$STAMP"
+say "done"

@@ -1,0 +1,1 @@
+"""One Spark application per file; each runs on its own with spark-submit."""

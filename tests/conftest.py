@@ -1,0 +1,37 @@
+"""Shared fixtures: the input data, one Spark session for all tests, one Airflow home per session."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from include import settings
+from include.sample_data import generate
+
+REAL_DATA_DIR = settings.PROJECT_DIR.parent / "shared" / "data" / "mapr"
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real MapR data set where it is (CI, developers), else the generated sample."""
+    if (REAL_DATA_DIR / settings.SENSOR_FILE).is_file():
+        return REAL_DATA_DIR
+    return generate(tmp_path_factory.mktemp("sample"))
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local Spark session for every unit test; the jobs' main() reuses it (getOrCreate)."""
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("SPARK_CONF_DIR", str(settings.SPARK_CONF_DIR))
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.master("local[2]").appName("oil-tests")
+    for key, value in settings.SPARK_CONF.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    yield session
+    session.stop()

@@ -1,0 +1,64 @@
+"""The daily statistics: the lecture's max/min/avg per pump and day, one day replaced at a time."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+
+from spark_jobs.daily_stats import STAT_COLUMNS, main
+from tests import oracle
+
+
+def days_in(path) -> list[date]:
+    return sorted({datetime.strptime(row[1], "%m/%d/%y").date() for row in oracle.read_rows(path)})
+
+
+def stats_by_key(spark, path) -> dict:
+    return {(r.resid, r.date): r.asDict() for r in spark.read.parquet(str(path)).collect()}
+
+
+def assert_equal_to_oracle(got: dict, expected: dict) -> None:
+    assert got.keys() == expected.keys()
+    for key, stats in expected.items():
+        for column in STAT_COLUMNS:
+            assert got[key][column] == pytest.approx(stats[column], rel=1e-9, abs=1e-9), (key, column)
+
+
+def run(source, output, day):
+    assert main(["--source", str(source), "--output", str(output), "--day", day.isoformat()]) == 0
+
+
+def test_every_day_equals_the_oracle(spark, tmp_path, data_dir):
+    source = data_dir / "sensordata.csv"
+    for day in days_in(source):
+        run(source, tmp_path / "stats", day)
+    got = stats_by_key(spark, tmp_path / "stats")
+    assert_equal_to_oracle(got, oracle.daily_stats(oracle.readings(source)))
+    assert {(r["resid"], r["date"]) for r in got.values()} == got.keys()
+    assert len(got) == len({(row[0], row[1]) for row in oracle.read_rows(source)})
+
+
+def test_a_run_replaces_its_own_day_only(spark, tmp_path, data_dir):
+    source = data_dir / "sensordata.csv"
+    first, second = days_in(source)[:2]
+    rows = oracle.read_rows(source)
+    partial = tmp_path / "partial.csv"
+    partial.write_text("".join(",".join(r) + "\n" for r in rows if r[0] == rows[0][0]))  # one pump only
+    run(partial, tmp_path / "stats", first)
+    run(source, tmp_path / "stats", second)
+    assert {k[1] for k in stats_by_key(spark, tmp_path / "stats")} == {f"{first:%-m/%-d/%y}", f"{second:%-m/%-d/%y}"}
+    run(source, tmp_path / "stats", first)  # the full first day replaces the partial one
+    run(source, tmp_path / "stats", first)  # and again: idempotent
+    expected = {
+        k: v
+        for k, v in oracle.daily_stats(oracle.readings(source)).items()
+        if k[1] in (f"{first:%-m/%-d/%y}", f"{second:%-m/%-d/%y}")
+    }
+    assert_equal_to_oracle(stats_by_key(spark, tmp_path / "stats"), expected)
+
+
+def test_a_day_without_readings_writes_nothing(spark, tmp_path, data_dir, capsys):
+    run(data_dir / "sensordata.csv", tmp_path / "stats", date(2020, 1, 1))
+    assert "no readings" in capsys.readouterr().out
+    assert not (tmp_path / "stats").exists()
