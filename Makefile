@@ -11,7 +11,7 @@ DURATION ?= 60
 MODE ?= complete
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test lint format sample report word-count sender output-modes constraints clean
+.PHONY: help setup demo test lint format sample report word-count sender output-modes hdfs-up hdfs-down hdfs-status hdfs-ls constraints clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -49,6 +49,22 @@ sender: setup  ## serve FILE (or what you type) on PORT, like nc -lk
 output-modes: setup  ## MODE=complete|update|append over the landing directory, a batch_id=N folder per micro-batch
 	spark-submit spark_jobs/output_modes.py --mode $(MODE) --source $(STORAGE)/stream \
 	    --output $(STORAGE)/output/modes_$(MODE) --checkpoint $(STORAGE)/checkpoints/modes_$(MODE)
+
+# scripts/hdfs.py needs only Python's standard library, so it works before `make setup`. Python is
+# found by file path, not through PATH: `make hdfs-ls PATH=/x` replaces PATH.
+HDFS := $(firstword $(wildcard $(PYTHON) /usr/bin/python3 /usr/local/bin/python3) python3) scripts/hdfs.py
+
+hdfs-up:  ## start a one-node HDFS (hdfs://localhost:8020, WebHDFS localhost:9870); fetches the jars once
+	$(HDFS) up
+
+hdfs-down:  ## stop HDFS; nothing is left running
+	$(HDFS) down
+
+hdfs-status:  ## what runs, safe mode, live DataNodes
+	$(HDFS) status
+
+hdfs-ls:  ## list HDFS through WebHDFS, like hadoop fs -ls: make hdfs-ls PATH=/sparkdata/oil
+	@$(HDFS) ls $(if $(filter command line,$(origin PATH)),$(PATH),/)
 
 constraints: setup  ## re-pin every transitive package after a change of requirements.txt
 	{ sed -n '1p' constraints.txt; $(PYTHON) -m pip freeze --exclude-editable | sort -f; } > constraints.new

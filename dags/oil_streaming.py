@@ -9,6 +9,9 @@ run processes exactly the files dropped since the last run, then stops:
 2. `enrich_alerts` (`spark_jobs/enrich_alerts.py`): the new alerts joined with the pump vendor
    and maintenance files of `<root>/info/` to `<root>/output/alerts_enriched/`.
 
+On HDFS (`OIL_STORAGE_ROOT=hdfs://...`), a `WebHdfsSensor` first waits for the landing directory
+(run `oil_stage` to create it), so a run never starts Spark on a path that is not there.
+
 Runs when the file-drop DAG drops a file (Asset `oil_sensor_landing`) and on `OIL_STREAM_CRON`
 as a safety net. One run at a time: two runs must never share a checkpoint.
 Spark master: the `spark_default` connection (`OIL_SPARK_CONN_ID`).
@@ -18,6 +21,9 @@ Run by hand: `airflow dags test oil_streaming`.
 
 from __future__ import annotations
 
+from urllib.parse import urlparse
+
+from airflow.providers.apache.hdfs.sensors.web_hdfs import WebHdfsSensor
 from airflow.sdk import Param, dag
 from airflow.timetables.assets import AssetOrTimeSchedule
 from airflow.timetables.trigger import CronTriggerTimetable
@@ -93,6 +99,15 @@ def oil_streaming():
         max_active_tis_per_dag=1,
     )
     alerts >> enrich
+    if urlparse(LAYOUT.root).scheme == "hdfs":
+        landing = WebHdfsSensor(
+            task_id="landing_directory_exists",
+            filepath=urlparse(LAYOUT.stream).path,
+            poke_interval=30,
+            timeout=15 * 60,
+            mode="reschedule",  # frees the worker slot between pokes
+        )
+        landing >> alerts
 
 
 oil_streaming()

@@ -39,7 +39,8 @@ def slice_index_for(logical_date: datetime | None, replay_start: datetime, every
     """Slice of a scheduled run: how many drop intervals its logical date is past the replay start."""
     if logical_date is None:
         raise ValueError("this run has no logical date: give the slice_index param")
-    index = (logical_date - replay_start) // every
+    # In seconds: a pendulum Interval (what Airflow's dates subtract to) cannot be floor-divided by a timedelta.
+    index = int((logical_date - replay_start).total_seconds() // every.total_seconds())
     if index < 0:
         raise ValueError(f"logical date {logical_date} is before the replay start {replay_start}")
     return index

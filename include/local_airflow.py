@@ -6,6 +6,7 @@ Spark connection, so the demo, the tests and a person at the shell run the same 
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import subprocess
@@ -16,6 +17,10 @@ from include import settings
 
 BIN_DIR = Path(sys.executable).parent  # the virtual environment's bin: airflow, spark-submit
 DEFAULT_SPARK_CONN = json.dumps({"conn_type": "spark", "host": "local[2]"})
+# The HDFS of `make hdfs-up`, reached through WebHDFS as the current user.
+DEFAULT_WEBHDFS_CONN = json.dumps(
+    {"conn_type": "webhdfs", "host": "localhost", "port": 9870, "login": getpass.getuser()}
+)
 
 
 def airflow_env(home: Path = settings.AIRFLOW_HOME, **overrides: str) -> dict[str, str]:
@@ -35,6 +40,7 @@ def airflow_env(home: Path = settings.AIRFLOW_HOME, **overrides: str) -> dict[st
         OIL_AIRFLOW_HOME=str(home),
     )
     env.setdefault("AIRFLOW_CONN_SPARK_DEFAULT", DEFAULT_SPARK_CONN)
+    env.setdefault("AIRFLOW_CONN_WEBHDFS_DEFAULT", DEFAULT_WEBHDFS_CONN)
     env.update(overrides)
     return env
 

@@ -55,6 +55,8 @@ SPARK_CONF = {
     "spark.sql.sources.partitionOverwriteMode": "dynamic",
     # Keep every micro-batch's progress of a run, for the job summaries.
     "spark.sql.streaming.numRecentProgressUpdates": "100000",
+    # An HDFS client that outlives a NameNode restart retries instead of failing on a dead connection.
+    "spark.hadoop.dfs.client.retry.policy.enabled": "true",
 }
 
 # Spark reads its logging set-up (log4j2.properties) from here: warnings only.
@@ -64,6 +66,7 @@ SPARK_CONF_DIR = PROJECT_DIR / "conf" / "spark"
 SENSOR_FILE = "sensordata.csv"
 VENDOR_FILE = "sensorvendor.csv"
 MAINT_FILE = "sensormaint.csv"
+INPUT_FILES = (SENSOR_FILE, VENDOR_FILE, MAINT_FILE)
 
 
 class Layout:

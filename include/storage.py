@@ -65,10 +65,11 @@ def storage_for(root: str) -> Storage:
     scheme = urlparse(root).scheme
     if scheme in ("", "file"):
         return LocalStorage()
-    raise ValueError(
-        f"OIL_STORAGE_ROOT={root}: storage scheme {scheme!r} is not supported yet "
-        "(local paths and file:// are; hdfs:// comes with the HDFS issue)"
-    )
+    if scheme == "hdfs":
+        from include.hdfs_storage import WebHdfsStorage  # imports Airflow's WebHDFS hook on use only
+
+        return WebHdfsStorage()
+    raise ValueError(f"OIL_STORAGE_ROOT={root}: storage scheme {scheme!r} is not supported (local, file://, hdfs://)")
 
 
 def same_content(storage: Storage, uri: str, data: bytes) -> bool:

@@ -35,3 +35,12 @@ def spark():
     session = builder.getOrCreate()
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def local_pipeline(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> dict:
+    """`make demo`'s path on local storage, run once per session (the HDFS tests compare with it)."""
+    from tests.pipeline_run import run_demo
+
+    base = tmp_path_factory.mktemp("pipeline")
+    return {**run_demo(base, data_dir, (base / "storage").as_uri()), "root": base / "storage"}

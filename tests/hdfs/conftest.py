@@ -1,0 +1,105 @@
+"""A real single-node HDFS for the tests of this folder, started once per test session.
+
+Reuses an HDFS that already runs from OIL_HDFS_HOME (default var/hdfs; CI starts one with
+`make hdfs-up`) and leaves it running. Otherwise starts one in a temporary OIL_HDFS_HOME (a new
+file system; the jars in var/hadoop/lib are shared) and stops it at the end of the session.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import logging
+import os
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from include import settings
+
+SCRIPT = settings.PROJECT_DIR / "scripts" / "hdfs.py"
+NAMENODE = "hdfs://localhost:8020"
+WEBHDFS_ADDRESS = "localhost:9870"
+WEBHDFS_CONN = {"conn_type": "webhdfs", "host": "localhost", "port": 9870, "login": getpass.getuser()}
+
+
+@dataclass
+class HdfsServer:
+    """scripts/hdfs.py for one OIL_HDFS_HOME."""
+
+    home: Path
+
+    def run(self, *args: str, check: bool = True, home: Path | None = None) -> subprocess.CompletedProcess:
+        env = {**os.environ, "OIL_HDFS_HOME": str(home or self.home)}
+        result = subprocess.run(
+            [sys.executable, str(SCRIPT), *args], env=env, capture_output=True, text=True, timeout=600
+        )
+        if check and result.returncode != 0:
+            pytest.fail(f"scripts/hdfs.py {' '.join(args)} exited {result.returncode}:\n{result.stdout}{result.stderr}")
+        return result
+
+    def up(self) -> subprocess.CompletedProcess:
+        return self.run("up")
+
+    def ready(self) -> bool:
+        return self.run("status", check=False).returncode == 0
+
+    def pids(self) -> list[int]:
+        """Processes of this home (its daemons carry -Doil.hdfs.home=<home> on their command line)."""
+        marker = f"-Doil.hdfs.home={self.home}".encode()
+        found = []
+        for proc in Path("/proc").iterdir():
+            if proc.name.isdigit():
+                try:
+                    if marker in (proc / "cmdline").read_bytes().split(b"\0"):
+                        found.append(int(proc.name))
+                except OSError:
+                    continue
+        return found
+
+
+@pytest.fixture(scope="session")
+def hdfs_server(tmp_path_factory: pytest.TempPathFactory) -> HdfsServer:
+    default = HdfsServer(Path(os.getenv("OIL_HDFS_HOME") or settings.VAR_DIR / "hdfs").resolve())
+    if default.ready():
+        yield default  # someone else's HDFS: use it, leave it running
+        return
+    if default.pids():  # running but not ready (a daemon died?): bring it up, leave it running
+        default.up()
+        yield default
+        return
+    own = HdfsServer(tmp_path_factory.mktemp("hdfs-home"))
+    own.up()
+    try:
+        yield own
+    finally:
+        own.run("down", check=False)
+
+
+@pytest.fixture(scope="session")
+def webhdfs_connection(hdfs_server: HdfsServer):
+    """AIRFLOW_CONN_WEBHDFS_DEFAULT for the local HDFS (unless the environment names one)."""
+    # WebHdfsStorage imports Airflow into this process, which attaches logging handlers to pytest's
+    # captured streams; py4j (the Spark session's) logs at INFO while the interpreter exits, when
+    # those streams are closed, and prints "--- Logging error ---" after pytest's summary. Its INFO
+    # lines are of no use in tests: keep them quiet (for the rest of the session, on purpose).
+    logging.getLogger("py4j").setLevel(logging.WARNING)
+    with pytest.MonkeyPatch.context() as patch:
+        if "AIRFLOW_CONN_WEBHDFS_DEFAULT" not in os.environ:
+            patch.setenv("AIRFLOW_CONN_WEBHDFS_DEFAULT", json.dumps(WEBHDFS_CONN))
+        yield
+
+
+@pytest.fixture
+def hdfs_dir(hdfs_server: HdfsServer, webhdfs_connection) -> str:
+    """A fresh folder on HDFS for one test (hdfs:// URI), removed afterwards."""
+    from include.hdfs_storage import WebHdfsStorage
+
+    uri = f"{NAMENODE}/tmp/oil-tests/{uuid.uuid4().hex[:12]}"
+    yield uri
+    if hdfs_server.ready():
+        WebHdfsStorage().delete(uri, recursive=True)
