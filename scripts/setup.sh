@@ -53,6 +53,11 @@ if ! command -v krb5-config >/dev/null || ! command -v gcc >/dev/null; then
         || die "The HDFS provider builds a Kerberos binding: install the Kerberos headers and a C compiler (Debian: apt-get install libkrb5-dev gcc)."
 fi
 
+# Maven fetches the pinned Hadoop jars of the local HDFS (make hdfs-up).
+if ! command -v mvn >/dev/null; then
+    apt_install maven || say "Maven is missing: make hdfs-up will need it (Debian: apt-get install maven)."
+fi
+
 "$PYTHON" - <<'PY' || die "Python 3.10 to 3.13 is needed (Airflow 3.3); set PYTHON=/path/to/python3.x."
 import sys
 sys.exit(0 if (3, 10) <= sys.version_info[:2] <= (3, 13) else 1)
