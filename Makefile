@@ -72,3 +72,32 @@ constraints: setup  ## re-pin every transitive package after a change of require
 
 clean:  ## remove generated data, outputs and Airflow state (var/); keeps .venv
 	rm -rf var spark-warehouse metastore_db derby.log
+
+# ---- Airflow for real: web UI, scheduler, backfills (scripts/airflow_stack.py) ------------------------
+# The stack runs in OIL_AIRFLOW_HOME (default var/airflow) on SQLite, or on the PostgreSQL that
+# AIRFLOW__DATABASE__SQL_ALCHEMY_CONN names (make airflow-postgres; export ...=$$(cat var/postgres/url)).
+# AIRFLOW_PORT=8081 picks another port than 8080 (later targets find it in <home>/stack/state.json).
+AIRFLOW_STACK = $(if $(AIRFLOW_PORT),OIL_AIRFLOW_PORT=$(AIRFLOW_PORT)) $(PYTHON) scripts/airflow_stack.py
+.PHONY: airflow-up airflow-down airflow-status airflow-trigger airflow-backfill airflow-postgres airflow-test
+
+airflow-up: setup  ## start api-server (web UI), scheduler, dag-processor, triggerer; prints URL and login
+	$(AIRFLOW_STACK) up
+
+airflow-down:  ## stop the Airflow stack and every process it started
+	$(AIRFLOW_STACK) down
+
+airflow-status:  ## which Airflow components run, and their health
+	$(AIRFLOW_STACK) status
+
+airflow-trigger: setup  ## stage the inputs, then unpause the scheduled file drops and the streaming DAG
+	$(AIRFLOW_STACK) trigger
+
+airflow-backfill: setup  ## backfill oil_daily_stats 2014-03-10..14 and wait (REPROCESS=completed re-runs done days)
+	$(AIRFLOW_STACK) backfill $(if $(REPROCESS),--reprocess-behavior $(REPROCESS))
+
+airflow-postgres:  ## install (Debian package) and start a local PostgreSQL for Airflow; URL in var/postgres/url
+	bash scripts/ci_services.sh postgres
+
+airflow-test: setup  ## only the Airflow stack tests: web UI (chromium), scheduled micro-batches, backfills
+	$(PYTHON) -m pytest tests/airflow
+# ---- end of Airflow for real -------------------------------------------------------------------------

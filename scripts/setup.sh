@@ -12,18 +12,7 @@ STAMP="$VENV/.installed"
 say() { printf '[setup] %s\n' "$*"; }
 die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
 
-# Runs apt-get when we may (root, or sudo without a password); returns 1 otherwise.
-apt_install() {
-    local runner=()
-    if [ "$(id -u)" -ne 0 ]; then
-        sudo -n true 2>/dev/null || return 1
-        runner=(sudo -n)
-    fi
-    command -v apt-get >/dev/null || return 1
-    say "installing Debian packages: $*"
-    "${runner[@]}" apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive "${runner[@]}" apt-get install -y -qq --no-install-recommends "$@" >/dev/null
-}
+source scripts/apt_install.sh  # after the cd above
 
 java_major() {
     local java_bin=$1

@@ -1,0 +1,163 @@
+"""One real Airflow stack (api-server, scheduler, dag-processor, triggerer) for the whole session.
+
+Metadata database: PostgreSQL when a local one is set up (`bash scripts/ci_services.sh postgres` writes
+var/postgres/url; `.ci/run` does it), in a database of this session's own that is dropped at the end.
+On CI (CI=true) PostgreSQL is required: without it the tests fail, they are not skipped. Elsewhere,
+without var/postgres/url (or with OIL_TEST_AIRFLOW_DB=sqlite), the stack runs on SQLite and says so.
+
+The replay is set up so that the scheduled drops start at the first slice with alerts: every scheduled
+micro-batch then has alerts to add. Staging runs first (a manual run through the scheduler).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import time
+import warnings
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from include import settings
+from include.settings import Layout
+from scripts.airflow_stack import Api, Stack, wait_for
+from tests.airflow.replay import Query, Replay
+
+POSTGRES_URL_FILE = settings.VAR_DIR / "postgres" / "url"
+ARTIFACTS = settings.VAR_DIR / "artifacts"
+SLICE_MINUTES = 360  # the default span: 20 slices of the MapR data, alerts in the last 8
+TIMINGS: dict[str, float] = {}
+
+
+def on_ci() -> bool:
+    return os.getenv("CI", "").lower() in ("true", "1", "yes")
+
+
+@pytest.fixture(scope="session")
+def airflow_database():
+    """SQLAlchemy URL of the stack's metadata database, or None for SQLite (see the module docstring)."""
+    choice = os.getenv("OIL_TEST_AIRFLOW_DB", "").lower()
+    if not POSTGRES_URL_FILE.is_file() or (choice == "sqlite" and not on_ci()):
+        if on_ci() or choice == "postgres":
+            pytest.fail(
+                f"PostgreSQL is required here (CI={os.getenv('CI')}, OIL_TEST_AIRFLOW_DB={choice or '-'}) "
+                f"but {POSTGRES_URL_FILE} is missing: run `bash scripts/ci_services.sh postgres` first"
+            )
+        warnings.warn(
+            f"Airflow stack tests on SQLite: no {POSTGRES_URL_FILE} (bash scripts/ci_services.sh postgres)",
+            stacklevel=2,
+        )
+        yield None
+        return
+    import psycopg
+
+    base = POSTGRES_URL_FILE.read_text().strip()
+    name = f"oil_airflow_test_{secrets.token_hex(4)}"
+    admin = psycopg.connect(base, autocommit=True)  # fails loudly when the server is down
+    with admin.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{base.rsplit('/', 1)[0]}/{name}"
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class RunningStack:
+    stack: Stack
+    api: Api
+    replay: Replay
+    layout: Layout
+    root: Path
+    data_dir: Path
+    replay_start: datetime
+    stage_run_id: str
+    database: str
+    notes: dict = field(default_factory=dict)
+
+    @property
+    def alerts(self) -> Query:
+        return Query(self.root / "checkpoints" / "alerts", self.root / "output" / "alerts")
+
+    @property
+    def enriched(self) -> Query:
+        return Query(self.root / "checkpoints" / "alerts_enriched", self.root / "output" / "alerts_enriched")
+
+    def landed(self) -> set[int]:
+        """Slices in the landing directory."""
+        folder = self.root / "stream"
+        return {self.replay.index_of(p.name) for p in folder.iterdir() if p.name.startswith("sensor_")}
+
+
+@pytest.fixture(scope="session")
+def airflow_stack(tmp_path_factory: pytest.TempPathFactory, data_dir: Path, airflow_database):
+    base = tmp_path_factory.mktemp("airflow_stack")
+    root = base / "storage"
+    replay = Replay.of(data_dir / settings.SENSOR_FILE, SLICE_MINUTES)
+    first = (replay.with_alerts() or [0])[0]
+    # Drop run k (every minute from the replay start) drops slice k; the first scheduled run comes a few
+    # seconds after the stack starts, so its slice is `first` (or the next one).
+    replay_start = datetime.now(timezone.utc).replace(second=0, microsecond=0) - timedelta(minutes=first)
+    extra = {
+        "OIL_DATA_DIR": str(data_dir),
+        "OIL_STORAGE_ROOT": root.as_uri(),
+        "OIL_SLICE_MINUTES": str(SLICE_MINUTES),
+        "OIL_DROP_EVERY_MINUTES": "1",
+        "OIL_REPLAY_START": replay_start.isoformat(),
+    }
+    if airflow_database:
+        extra["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = airflow_database
+    stack = Stack(base / "airflow", port=free_port(), **extra)
+    try:
+        TIMINGS["stack_ready_s"] = round(stack.start(timeout=300), 1)
+        api = stack.api()
+        started = time.monotonic()
+        # Unpaused, the daily statistics run once for the latest @daily tick (today: no data, nothing
+        # written); now, while the CPU is idle, rather than during the backfill.
+        api.set_paused("oil_daily_stats", False)
+        api.set_paused("oil_stage", False)
+        stage_run = api.trigger("oil_stage")
+        assert api.wait_run("oil_stage", stage_run, timeout=180) == "success"
+        TIMINGS["stage_s"] = round(time.monotonic() - started, 1)
+        # The replay, on its own from now on. The file drop first: its first run drops at once. The
+        # streaming DAG after that drop: unpaused, it runs for its latest cron tick, which streams the
+        # first file (unpaused earlier, that run would find nothing and hold up the first drop's run).
+        api.set_paused("oil_file_drop", False)
+        TIMINGS["unpaused_at"] = time.time()
+        wait_for("first scheduled drop", lambda: list((root / "stream").glob("sensor_*.csv")), timeout=120)
+        api.set_paused("oil_streaming", False)
+        yield RunningStack(
+            stack,
+            api,
+            replay,
+            Layout(root.as_uri()),
+            root,
+            data_dir,
+            replay_start,
+            stage_run,
+            "postgresql" if airflow_database else "sqlite",
+        )
+    finally:
+        stopped = stack.stop()
+        TIMINGS["processes_stopped"] = len(stopped)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if TIMINGS:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        (ARTIFACTS / "airflow_timings.json").write_text(json.dumps(TIMINGS, indent=2) + "\n")
+        shown = {k: v for k, v in TIMINGS.items() if k != "unpaused_at"}
+        terminalreporter.write_line(f"airflow stack timings: {json.dumps(shown)}")

@@ -1,0 +1,214 @@
+"""Airflow for real: the web UI in a real browser, scheduled micro-batches, backfills.
+
+All on one stack started once (conftest.py), in this order: the UI test runs while the scheduler
+drops the first slices, the scheduled test waits for three micro-batches, the backfill test lands
+the rest of the data and backfills the daily statistics.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+import pytest
+
+from include import settings
+from scripts.airflow_stack import PROJECT_DAGS, backfill, wait_for
+from spark_jobs.daily_stats import STAT_COLUMNS
+from spark_jobs.enrich_alerts import ENRICHED_COLUMNS
+from tests import oracle
+from tests.airflow.conftest import ARTIFACTS, TIMINGS
+from tests.dags.test_dag_integrity import EXPECTED_DAGS
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+BATCHES = 3
+
+
+def rows_of(spark, files, columns) -> list[tuple]:
+    if not files:
+        return []
+    return sorted(map(tuple, spark.read.parquet(*[f.as_uri() for f in files]).select(*columns).collect()), key=repr)
+
+
+# ---- web UI ---------------------------------------------------------------------------------------
+@pytest.fixture
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    yield driver
+    driver.quit()
+
+
+def test_web_ui_login_dag_list_and_successful_runs(airflow_stack, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    started = time.monotonic()
+    url, api = airflow_stack.stack.url, airflow_stack.api
+    wait = WebDriverWait(browser, 60)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+
+    # The REST API: every project DAG, no import errors.
+    assert set(PROJECT_DAGS) == EXPECTED_DAGS
+    assert api.get("/api/v2/importErrors")["total_entries"] == 0
+    rest_dags = {dag["dag_id"] for dag in api.get("/api/v2/dags?limit=100")["dags"]}
+    assert rest_dags == EXPECTED_DAGS
+
+    # The UI asks for a login first.
+    browser.get(f"{url}/dags")
+    wait.until(lambda d: "/auth/login" in d.current_url and d.find_elements(By.NAME, "password"))
+    browser.find_element(By.NAME, "username").send_keys("admin")
+    browser.find_element(By.NAME, "password").send_keys(airflow_stack.stack.password() + Keys.ENTER)
+
+    # The DAG list: every project DAG.
+    wait.until(lambda d: "/auth/login" not in d.current_url and f"{len(EXPECTED_DAGS)} Dags" in d.page_source)
+    wait.until(lambda d: all(dag_id in d.find_element(By.TAG_NAME, "body").text for dag_id in EXPECTED_DAGS))
+    browser.save_screenshot(str(ARTIFACTS / "airflow_ui_dags.png"))
+
+    # Home: its statistics load, and there is no "Dag Import Errors" entry.
+    browser.get(f"{url}/")
+    wait.until(lambda d: "Stats" in d.find_element(By.TAG_NAME, "body").text)
+    home = browser.find_element(By.TAG_NAME, "body").text
+    browser.save_screenshot(str(ARTIFACTS / "airflow_ui_home.png"))
+    assert "Import Error" not in home, home
+
+    # One DAG's runs: the staging run shows as successful.
+    browser.get(f"{url}/dags/oil_stage/runs")
+    run_id = airflow_stack.stage_run_id
+    wait.until(lambda d: run_id in d.find_element(By.TAG_NAME, "body").text)
+    table = browser.find_element(By.TAG_NAME, "body").text
+    browser.save_screenshot(str(ARTIFACTS / "airflow_ui_oil_stage_runs.png"))
+    row = next(line for line in table.split(run_id, 1)[1].splitlines() if line.strip() in ("Success", "Failed"))
+    assert row.strip() == "Success", table
+    assert api.dag_run("oil_stage", run_id)["state"] == "success"
+    TIMINGS["test_web_ui_s"] = round(time.monotonic() - started, 1)
+
+
+# ---- scheduled micro-batches -----------------------------------------------------------------------
+def test_scheduled_drops_and_streaming_make_growing_micro_batches(airflow_stack, spark):
+    """The scheduler alone (drop every minute, streaming on each drop): >= 3 micro-batches, each
+    the oracle's alerts of exactly the slices it read; batch ids 0, 1, 2, ...; nothing twice."""
+    started = time.monotonic()
+    s, replay = airflow_stack, airflow_stack.replay
+    alerts, enriched = s.alerts, s.enriched
+
+    def enough():  # BATCHES alert batches, and the enrichment of at least one
+        return len(alerts.batches()) >= BATCHES and any(enriched.inputs().get(b) for b in enriched.batches())
+
+    wait_for(f"{BATCHES} micro-batches of scheduled drops", enough, timeout=480, interval=2)
+    # A snapshot: the enrichment first, then the alerts (which can only be ahead of it).
+    enriched_done = set(enriched.batches())
+    enriched_inputs = {f for b, fs in enriched.inputs().items() if b in enriched_done for f in fs}
+    enriched_outputs = [f for b, fs in enriched.outputs().items() if b in enriched_done for f in fs]
+    batches = alerts.batches()
+    inputs, outputs = alerts.inputs(), alerts.outputs()
+    written = sorted(outputs)  # batches whose output is complete (in the sink's log)
+
+    # Batch ids: 0, 1, 2, ... committed one after the other.
+    assert batches == list(range(len(batches))) and len(batches) >= BATCHES
+    commit_times = [(s.root / "checkpoints/alerts/commits" / str(b)).stat().st_mtime for b in batches]
+    assert commit_times == sorted(commit_times)
+
+    # Each batch read new slice files only; each file once.
+    read = [replay.index_of(f.name) for b in written for f in inputs[b]]
+    assert len(read) == len(set(read)), f"a slice was read twice: {Counter(read)}"
+
+    # Each batch wrote exactly the oracle's alerts of the slices it read; the output grows batch by batch.
+    totals, got_all, expected_of = [], [], {}
+    for b in written:
+        slices = [replay.index_of(f.name) for f in inputs[b]]
+        expected_of[b] = oracle.alerts(replay.rows_of(slices))
+        got = rows_of(spark, outputs[b], oracle.SENSOR_COLUMNS)
+        assert got == sorted(expected_of[b], key=repr), f"batch {b} (slices {slices})"
+        got_all += got
+        totals.append(len(got_all))
+        if expected_of[b]:
+            assert b == 0 or totals[-1] > totals[-2], f"batch {b} added no alert"
+    keys = Counter(row[:3] for row in got_all)
+    assert max(keys.values()) == 1, "an alert (resid, date, time) was written twice"
+    growing = sum(1 for b, total in enumerate(totals) if total > (totals[b - 1] if b else 0))
+    assert growing >= min(BATCHES, len([i for i in replay.with_alerts() if i >= min(read)])), totals
+
+    # The enrichment of the alert batches it has read equals the oracle's (vendor, each maintenance record).
+    enriched_batches = [b for b in written if set(outputs[b]) & enriched_inputs]
+    assert enriched_batches and {f for b in enriched_batches for f in outputs[b]} == enriched_inputs
+    expected_alerts = sorted(row for b in enriched_batches for row in expected_of[b])
+    assert rows_of(spark, enriched_outputs, ENRICHED_COLUMNS) == oracle.enriched(
+        expected_alerts, s.data_dir / settings.VENDOR_FILE, s.data_dir / settings.MAINT_FILE
+    )
+
+    # The runs were the scheduler's own: scheduled drops of consecutive slices, streaming on their assets.
+    drops = [r for r in s.api.dag_runs("oil_file_drop") if r["state"] == "success"]
+    assert len(drops) >= BATCHES and all(r["run_type"] == "scheduled" for r in drops), drops
+    assert sorted(read) == list(range(min(read), min(read) + len(read))), f"slices {read}"
+    streams = s.api.dag_runs("oil_streaming")  # the first: the latest cron tick, on unpausing; then one per drop
+    assert not [r for r in streams if r["state"] == "failed"], streams
+    assert all(r["run_type"] in ("asset_triggered", "scheduled") for r in streams), streams
+    assert sum(r["run_type"] == "asset_triggered" for r in streams) >= BATCHES - 1, streams
+    TIMINGS["scheduled_batches"] = len(batches)
+    TIMINGS["scheduled_alert_totals"] = totals
+    TIMINGS["test_scheduled_s"] = round(time.monotonic() - started, 1)
+    TIMINGS["scheduled_since_unpause_s"] = round(time.time() - TIMINGS["unpaused_at"], 1)
+
+
+# ---- backfill ---------------------------------------------------------------------------------------
+def land_whole_replay(s) -> None:
+    """Every slice in the landing directory: the ones the schedule has not dropped (before its start, and
+    the rest of the replay) by manual runs of oil_file_drop with the slice_index param."""
+    s.api.set_paused("oil_streaming", True)  # not needed from here on; leaves the CPU to the backfill
+    wanted = set(range(s.replay.count)) & set(s.replay.slices)
+    for index in sorted(wanted - s.landed()):
+        s.api.trigger("oil_file_drop", {"slice_index": index, "slice_minutes": s.replay.span})
+    wait_for("every slice landed", lambda: wanted <= s.landed(), timeout=300, interval=2)
+    active = ("queued", "running")
+    wait_for(
+        "no drop running",
+        lambda: not [r for r in s.api.dag_runs("oil_file_drop") if r["state"] in active],
+        timeout=120,
+        interval=2,
+    )
+    s.api.set_paused("oil_file_drop", True)  # the replay is complete
+    failed = [r for r in s.api.dag_runs("oil_file_drop") if r["state"] == "failed"]
+    assert not failed, failed
+
+
+def test_backfill_daily_stats_then_reprocess(airflow_stack, spark):
+    started = time.monotonic()
+    s = airflow_stack
+    land_whole_replay(s)
+    TIMINGS["land_whole_replay_s"] = round(time.monotonic() - started, 1)
+    first, last = "2014-03-10", "2014-03-14"
+    days = {f"{int(d[5:7])}/{int(d[8:10])}/{d[2:4]}" for d in (f"2014-03-{day:02d}" for day in range(10, 15))}
+    expected = {key: value for key, value in oracle.daily_stats(s.replay.rows).items() if key[1] in days}
+    if (settings.PROJECT_DIR.parent / "shared/data/mapr") == s.data_dir:
+        assert len(expected) == 50
+
+    def check(result) -> list[tuple]:
+        runs = result["runs"]
+        assert sorted(r["logical_date"][:10] for r in runs) == [f"2014-03-{day}" for day in range(10, 15)], runs
+        assert all(r["state"] == "success" and r["run_type"] == "backfill" for r in runs), runs
+        stats = spark.read.parquet(s.layout.output("daily_stats"))
+        got = sorted(map(tuple, stats.select("resid", "date", *STAT_COLUMNS).collect()))
+        assert {(resid, date) for resid, date, *_ in got} == set(expected)
+        assert len(got) == len(expected)
+        for resid, date, *values in got:
+            wanted = [expected[(resid, date)][column] for column in STAT_COLUMNS]
+            assert values == pytest.approx(wanted, rel=1e-9, abs=1e-9), (resid, date)
+        return got
+
+    step = time.monotonic()
+    first_rows = check(backfill(s.stack, "oil_daily_stats", first, last, None, timeout=600))
+    TIMINGS["backfill_s"] = round(time.monotonic() - step, 1)
+    step = time.monotonic()
+    again = backfill(s.stack, "oil_daily_stats", first, last, "completed", timeout=600)
+    assert check(again) == first_rows
+    TIMINGS["backfill_reprocess_s"] = round(time.monotonic() - step, 1)
+    TIMINGS["test_backfill_s"] = round(time.monotonic() - started, 1)
