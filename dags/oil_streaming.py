@@ -31,6 +31,7 @@ from airflow.timetables.trigger import CronTriggerTimetable
 from include import settings
 from include.assets import ALERTS, ALERTS_ENRICHED, SENSOR_LANDING
 from include.dag_defaults import DATA_START, DEFAULT_ARGS, TAGS, spark_job
+from include.hdfs_storage import hdfs_path
 
 LAYOUT = settings.Layout()
 
@@ -102,7 +103,7 @@ def oil_streaming():
     if urlparse(LAYOUT.root).scheme == "hdfs":
         landing = WebHdfsSensor(
             task_id="landing_directory_exists",
-            filepath=urlparse(LAYOUT.stream).path,
+            filepath=hdfs_path(LAYOUT.stream),
             poke_interval=30,
             timeout=15 * 60,
             mode="reschedule",  # frees the worker slot between pokes

@@ -45,10 +45,12 @@ def airflow_env(home: Path = settings.AIRFLOW_HOME, **overrides: str) -> dict[st
     return env
 
 
-def airflow(args: list[str], env: dict[str, str], log: Path | None = None) -> subprocess.CompletedProcess:
+def airflow(
+    args: list[str], env: dict[str, str], log: Path | None = None, timeout: float | None = None
+) -> subprocess.CompletedProcess:
     """Run `airflow ARGS`; its output goes to log (or is captured). Raises with the output's tail on failure."""
     command = [str(BIN_DIR / "airflow"), *args]
-    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False, timeout=timeout)
     if log is not None:
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("a") as handle:

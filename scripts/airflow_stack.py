@@ -36,7 +36,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from include import settings
-from include.local_airflow import BIN_DIR, airflow_env
+from include.local_airflow import BIN_DIR, airflow, airflow_env
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 USER = "admin"
@@ -250,20 +250,8 @@ class Stack:
                 continue
         return running
 
-    def airflow(self, *args: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess:
-        result = subprocess.run(
-            [str(BIN_DIR / "airflow"), *args],
-            env=self.env(),
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=timeout,
-            cwd=settings.PROJECT_DIR,
-        )
-        if check and result.returncode != 0:
-            tail = "\n".join((result.stdout + result.stderr).splitlines()[-40:])
-            raise RuntimeError(f"airflow {' '.join(args)} failed ({result.returncode}):\n{tail}")
-        return result
+    def airflow(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+        return airflow(list(args), self.env(), timeout=timeout)
 
     def _check_port_free(self) -> None:
         with socket.socket() as probe:

@@ -7,8 +7,6 @@ file system; the jars in var/hadoop/lib are shared) and stops it at the end of t
 
 from __future__ import annotations
 
-import getpass
-import json
 import logging
 import os
 import subprocess
@@ -20,11 +18,11 @@ from pathlib import Path
 import pytest
 
 from include import settings
+from include.local_airflow import DEFAULT_WEBHDFS_CONN
 
 SCRIPT = settings.PROJECT_DIR / "scripts" / "hdfs.py"
 NAMENODE = "hdfs://localhost:8020"
 WEBHDFS_ADDRESS = "localhost:9870"
-WEBHDFS_CONN = {"conn_type": "webhdfs", "host": "localhost", "port": 9870, "login": getpass.getuser()}
 
 
 @dataclass
@@ -90,7 +88,7 @@ def webhdfs_connection(hdfs_server: HdfsServer):
     logging.getLogger("py4j").setLevel(logging.WARNING)
     with pytest.MonkeyPatch.context() as patch:
         if "AIRFLOW_CONN_WEBHDFS_DEFAULT" not in os.environ:
-            patch.setenv("AIRFLOW_CONN_WEBHDFS_DEFAULT", json.dumps(WEBHDFS_CONN))
+            patch.setenv("AIRFLOW_CONN_WEBHDFS_DEFAULT", DEFAULT_WEBHDFS_CONN)
         yield
 
 

@@ -5,13 +5,13 @@ out a NameNode outage (clear failure, retry, completion, nothing duplicated or h
 from __future__ import annotations
 
 import subprocess
-import time
 import uuid
 
 import pytest
 
 from include import settings
 from include.local_airflow import BIN_DIR, airflow, airflow_env
+from scripts.airflow_stack import wait_for
 from tests.hdfs.conftest import NAMENODE, WEBHDFS_ADDRESS
 from tests.pipeline_run import assert_equal_to_the_oracle, outputs, run_demo
 
@@ -59,13 +59,6 @@ def test_files_land_where_the_lecture_puts_them(hdfs_pipeline, data_dir):
     assert sum(length for _, length in dropped.values()) == size[settings.SENSOR_FILE]  # every byte, once
 
 
-def wait_for(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {what}"
-        time.sleep(0.5)  # polling interval of a bounded wait, not a synchronisation by sleeping
-
-
 def test_staging_rides_out_a_namenode_outage(hdfs_server, webhdfs_connection, tmp_path, data_dir):
     from include.hdfs_storage import WebHdfsStorage
 
@@ -80,7 +73,7 @@ def test_staging_rides_out_a_namenode_outage(hdfs_server, webhdfs_connection, tm
                 [str(BIN_DIR / "airflow"), "dags", "test", "oil_stage"], env=env, stdout=out, stderr=subprocess.STDOUT
             )
         # the first try fails, naming HDFS and where it was looked for; the task waits for its retry
-        wait_for(lambda: "HDFS is not reachable" in log.read_text(), 180, "staging to fail on the stopped NameNode")
+        wait_for("staging to fail on the stopped NameNode", lambda: "HDFS is not reachable" in log.read_text(), 180)
         hdfs_server.up()
         assert run.wait(timeout=600) == 0, log.read_text()[-5000:]
     finally:
