@@ -19,7 +19,7 @@ BIN_DIR = Path(sys.executable).parent  # the virtual environment's bin: airflow,
 DEFAULT_SPARK_CONN = json.dumps({"conn_type": "spark", "host": "local[2]"})
 # The HDFS of `make hdfs-up`, reached through WebHDFS as the current user.
 DEFAULT_WEBHDFS_CONN = json.dumps(
-    {"conn_type": "webhdfs", "host": "localhost", "port": 9870, "login": getpass.getuser()}
+    {"conn_type": "webhdfs", "host": "localhost", "port": settings.LOCAL_WEBHDFS_PORT, "login": getpass.getuser()}
 )
 
 

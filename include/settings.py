@@ -42,6 +42,12 @@ REPLAY_START = os.getenv("OIL_REPLAY_START", "2026-11-01T00:00:00+00:00")
 # The streaming DAG runs on every file drop, and on this cron as a safety net.
 STREAM_CRON = os.getenv("OIL_STREAM_CRON", "0 * * * *")
 
+# The local HDFS of `make hdfs-up` (scripts/hdfs.py): ports 8020 (RPC) and 9870 (WebHDFS) plus this
+# offset, which lets a second HDFS run beside the first.
+HDFS_PORT_OFFSET = int(os.getenv("OIL_HDFS_PORT_OFFSET", "0"))
+LOCAL_NAMENODE = f"hdfs://localhost:{8020 + HDFS_PORT_OFFSET}"
+LOCAL_WEBHDFS_PORT = 9870 + HDFS_PORT_OFFSET
+
 # Airflow connection that names the Spark master (conn_type spark; host local[*], spark://..., yarn).
 SPARK_CONN_ID = os.getenv("OIL_SPARK_CONN_ID", "spark_default")
 

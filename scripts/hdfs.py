@@ -13,7 +13,8 @@ under OIL_HDFS_HOME (default var/hdfs of the checkout), so tests can run their o
 
 Addresses (all on localhost): NameNode RPC 8020 (fs.defaultFS hdfs://localhost:8020), NameNode
 HTTP/WebHDFS 9870, DataNode data transfer 9866, HTTP 9864 (WebHDFS data is redirected there),
-IPC 9867. Only one HDFS can run on a machine at a time.
+IPC 9867. OIL_HDFS_PORT_OFFSET=N adds N to every port, for a second HDFS beside the first (with its
+own OIL_HDFS_HOME); clients then use the same variable (tests, include/local_airflow.py).
 """
 
 from __future__ import annotations
@@ -45,11 +46,13 @@ LIB_DIR = PROJECT_DIR / "var" / "hadoop" / "lib"  # shared by every OIL_HDFS_HOM
 LIB_STAMP = LIB_DIR / ".pom.sha256"
 
 HOST = "localhost"
-NAMENODE_RPC_PORT = 8020
-NAMENODE_HTTP_PORT = 9870
-DATANODE_DATA_PORT = 9866
-DATANODE_HTTP_PORT = 9864
-DATANODE_IPC_PORT = 9867
+# Read here, not from include/settings.py: this script runs with the system python before setup.
+PORT_OFFSET = int(os.getenv("OIL_HDFS_PORT_OFFSET", "0"))
+NAMENODE_RPC_PORT = 8020 + PORT_OFFSET
+NAMENODE_HTTP_PORT = 9870 + PORT_OFFSET
+DATANODE_DATA_PORT = 9866 + PORT_OFFSET
+DATANODE_HTTP_PORT = 9864 + PORT_OFFSET
+DATANODE_IPC_PORT = 9867 + PORT_OFFSET
 
 START_TIMEOUT = float(os.getenv("OIL_HDFS_START_TIMEOUT", "180"))
 STOP_TIMEOUT = float(os.getenv("OIL_HDFS_STOP_TIMEOUT", "30"))

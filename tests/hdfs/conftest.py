@@ -21,8 +21,8 @@ from include import settings
 from include.local_airflow import DEFAULT_WEBHDFS_CONN
 
 SCRIPT = settings.PROJECT_DIR / "scripts" / "hdfs.py"
-NAMENODE = "hdfs://localhost:8020"
-WEBHDFS_ADDRESS = "localhost:9870"
+NAMENODE = settings.LOCAL_NAMENODE
+WEBHDFS_ADDRESS = f"localhost:{settings.LOCAL_WEBHDFS_PORT}"
 
 
 @dataclass
