@@ -2,8 +2,10 @@
 
 Reads every new sensor CSV file in SOURCE (explicit schema), writes the alert rows, with all
 sensor columns, as Parquet to OUTPUT, and every line that is not a whole reading to QUARANTINE
-(raw line, source file, reason). Runs with trigger(availableNow=True): it processes what is new
-since the last run, then stops; the checkpoints make a rerun with no new file do nothing.
+(raw line, source file, reason). Only files named *.csv are read. Ends with a summary line:
+lines read, valid readings, alerts written, lines quarantined. Runs with trigger(availableNow=True):
+it processes what is new since the last run, then stops; the checkpoints make a rerun with no new
+file do nothing.
 
     PYTHONPATH=. spark-submit spark_jobs/alerts.py --source var/storage/stream \\
         --output var/storage/output/alerts --quarantine var/storage/output/quarantine \\
@@ -20,7 +22,7 @@ from pyspark.sql import functions as F
 
 from include import settings
 from include.readings import quarantine_records, read_sensor_stream, valid_readings
-from include.spark_runtime import await_all, get_session, start_available_now
+from include.spark_runtime import RunSummary, await_all, get_session, start_available_now
 
 
 def low_pressure_alerts(readings: DataFrame, threshold: float) -> DataFrame:
@@ -46,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     # Counted before the filter: Spark pushes the psi filter into the CSV scan, so the source's
     # own input count would be the alerts only.
     counted_lines = lines.observe("lines", F.count(F.lit(1)).alias("lines_read"))
-    alerts = low_pressure_alerts(valid_readings(counted_lines), args.threshold)
+    readings = valid_readings(counted_lines).observe("valid", F.count(F.lit(1)).alias("readings_valid"))
+    alerts = low_pressure_alerts(readings, args.threshold)
     rejected = quarantine_records(lines)
     summaries = await_all(
         start_available_now(
@@ -64,7 +67,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     for summary in summaries:
         print(summary.line())
+    print(totals_line(summaries, args.quarantine))
     return 0
+
+
+def totals_line(summaries: list[RunSummary], quarantine: str) -> str:
+    """One line saying where every line read went: valid readings (some of them alerts) or quarantine."""
+    counts = {key: value for summary in summaries for key, value in summary.observed.items()}
+    line = (
+        f"alerts job summary: lines_read={counts.get('lines_read', 0)} readings_valid={counts.get('readings_valid', 0)}"
+        f" alerts_written={counts.get('alerts_written', 0)} lines_quarantined={counts.get('lines_quarantined', 0)}"
+    )
+    return line + (f" (see {quarantine})" if counts.get("lines_quarantined") else "")
 
 
 if __name__ == "__main__":
