@@ -15,6 +15,7 @@ file do nothing.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 
 from pyspark.sql import DataFrame
@@ -30,13 +31,23 @@ def low_pressure_alerts(readings: DataFrame, threshold: float) -> DataFrame:
     return readings.where(F.col("psi") < threshold)
 
 
+def finite_float(text: str) -> float:
+    """A number; NaN would alert on nothing, infinity on everything."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--source", required=True, help="landing directory of sensor CSV files")
     parser.add_argument("--output", required=True, help="Parquet output of the alerts")
     parser.add_argument("--quarantine", required=True, help="Parquet output of the lines set aside")
     parser.add_argument("--checkpoints", required=True, help="folder of the two queries' checkpoints")
-    parser.add_argument("--threshold", type=float, default=settings.ALERT_PSI_THRESHOLD, help="psi below this alerts")
+    parser.add_argument(
+        "--threshold", type=finite_float, default=settings.ALERT_PSI_THRESHOLD, help="psi below this alerts"
+    )
     parser.add_argument("--max-files-per-trigger", type=int, default=None, help="files per micro-batch")
     return parser.parse_args(argv)
 
