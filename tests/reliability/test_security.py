@@ -7,6 +7,7 @@ import json
 import re
 import secrets
 import subprocess
+from pathlib import Path
 from urllib.parse import urlparse
 
 from include import settings
@@ -85,8 +86,9 @@ def test_the_web_ui_and_the_api_ask_for_a_login(tmp_path):
 
 
 def test_no_command_is_built_through_a_shell():
+    this_file = Path(__file__).resolve().relative_to(settings.PROJECT_DIR).as_posix()  # it names them
     for name, text in tracked_files().items():
-        if name.endswith(".py"):
+        if name.endswith(".py") and name != this_file:
             assert not NO_SHELL.search(text), f"{name}: {NO_SHELL.search(text).group(0)}"
 
 
