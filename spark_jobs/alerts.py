@@ -52,6 +52,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def totals_line(summaries: list[RunSummary], quarantine: str) -> str:
+    """One line saying where every line read went: valid readings (some of them alerts) or quarantine."""
+    counts = {key: value for summary in summaries for key, value in summary.observed.items()}
+    line = (
+        f"alerts job summary: lines_read={counts.get('lines_read', 0)} readings_valid={counts.get('readings_valid', 0)}"
+        f" alerts_written={counts.get('alerts_written', 0)} lines_quarantined={counts.get('lines_quarantined', 0)}"
+    )
+    return line + (f" (see {quarantine})" if counts.get("lines_quarantined") else "")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     spark = get_session("oil-alerts")
@@ -80,16 +90,6 @@ def main(argv: list[str] | None = None) -> int:
         print(summary.line())
     print(totals_line(summaries, args.quarantine))
     return 0
-
-
-def totals_line(summaries: list[RunSummary], quarantine: str) -> str:
-    """One line saying where every line read went: valid readings (some of them alerts) or quarantine."""
-    counts = {key: value for summary in summaries for key, value in summary.observed.items()}
-    line = (
-        f"alerts job summary: lines_read={counts.get('lines_read', 0)} readings_valid={counts.get('readings_valid', 0)}"
-        f" alerts_written={counts.get('alerts_written', 0)} lines_quarantined={counts.get('lines_quarantined', 0)}"
-    )
-    return line + (f" (see {quarantine})" if counts.get("lines_quarantined") else "")
 
 
 if __name__ == "__main__":

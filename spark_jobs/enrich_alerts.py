@@ -72,9 +72,8 @@ def reference_report(vendors: DataFrame, maintenance: DataFrame) -> list[str]:
         lines.append(f"WARNING: pumps listed more than once in the vendor file (their alerts repeat): {twice}")
     if unknown:
         rows = sum(r["count"] for r in unknown)
-        pumps = sorted(r.resid for r in unknown)
         lines.append(
-            f"WARNING: {rows} maintenance rows for pumps not in the vendor file: {pumps}"
+            f"WARNING: {rows} maintenance rows for pumps not in the vendor file: {sorted(r.resid for r in unknown)}"
             " (kept: their alerts get the maintenance rows, with null vendor columns)"
         )
     return lines
