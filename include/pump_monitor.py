@@ -5,7 +5,7 @@ same code reads a local root and an HDFS root (WebHDFS). The Airflow api-server 
 
 - ``MonitorData(root)`` reads the outputs under a storage root. A streaming sink's files are the ones
   its ``_spark_metadata`` log has committed (what Spark itself reads); each output is read again only
-  when its version (the log's or the folder's file names) changes, so a page view costs a listing.
+  when its version (the log's or the folder's file names) changes, so a page view costs listings.
 - The functions below it are pure, over rows (dicts): what each endpoint returns.
 """
 
@@ -81,57 +81,62 @@ def alert_counts(alerts: list[dict]) -> dict[str, int]:
     return dict(Counter(row["resid"] for row in alerts).most_common())
 
 
-def pump_details(enriched: list[dict], events: int) -> dict[str, dict]:
-    """Per pump: type, vendor and its most recent maintenance events (newest first), from the
-    enriched alerts (one row per alert and maintenance record)."""
+def pump_details(enriched: list[dict]) -> dict[str, dict]:
+    """Per pump: type, vendor and its maintenance events, newest first, from the enriched alerts
+    (one row per alert and maintenance record)."""
     pumps: dict[str, dict] = {}
-    seen: dict[str, set] = defaultdict(set)
+    events: dict[str, set] = defaultdict(set)
     for row in enriched:
-        pump = pumps.setdefault(row["resid"], {"pumpType": row["pumpType"], "vendor": row["vendor"], "events": []})
-        event = (row["eventDate"], row["technician"], row["description"])
-        if row["eventDate"] and event not in seen[row["resid"]]:
-            seen[row["resid"]].add(event)
-            pump["events"].append(event)
-    for pump in pumps.values():
-        newest = sorted(pump.pop("events"), key=lambda e: datetime.strptime(e[0], "%m/%d/%y"), reverse=True)
+        pumps.setdefault(row["resid"], {"pumpType": row["pumpType"], "vendor": row["vendor"]})
+        if row["eventDate"]:
+            events[row["resid"]].add((row["eventDate"], row["technician"], row["description"]))
+    for resid, pump in pumps.items():
+        newest = sorted(events[resid], key=lambda e: (datetime.strptime(e[0], "%m/%d/%y"), e), reverse=True)
         pump["maintenance"] = [
             {"eventDate": date, "technician": technician, "description": description}
-            for date, technician, description in newest[:events]
+            for date, technician, description in newest
         ]
     return pumps
 
 
-def latest_alerts(alerts: list[dict], enriched: list[dict], limit: int, resid: str | None, events: int) -> list[dict]:
-    """The newest alerts (of one pump, or of all), each with its pump's type, vendor and latest
-    maintenance events; those are null for a pump whose alerts are not enriched yet."""
-    chosen = [row for row in alerts if resid is None or row["resid"] == resid]
-    chosen.sort(key=lambda row: (event_time(row["date"], row["time"]), row["resid"]), reverse=True)
-    details = pump_details(enriched, events)
+def newest_first(alerts: list[dict]) -> list[dict]:
+    """Alerts newest first (then by pump), each with its ISO time."""
+    timed = [{**row, "at": event_time(row["date"], row["time"])} for row in alerts]
+    timed.sort(key=lambda row: (row["at"], row["resid"]), reverse=True)
+    return [
+        {"resid": row["resid"], "time": row.pop("at").isoformat(), "date": row["date"], "psi": row["psi"]}
+        for row in timed
+    ]
+
+
+def latest_alerts(
+    newest: list[dict], details: dict[str, dict], limit: int, resid: str | None, events: int
+) -> list[dict]:
+    """The first `limit` of the newest alerts (of one pump, or of all), each with its pump's type, vendor
+    and latest `events` maintenance events; null and none for a pump whose alerts are not enriched yet."""
+    chosen = newest if resid is None else [row for row in newest if row["resid"] == resid]
     out = []
     for row in chosen[:limit]:
         pump = details.get(row["resid"], {"pumpType": None, "vendor": None, "maintenance": []})
-        out.append(
-            {
-                "resid": row["resid"],
-                "time": event_time(row["date"], row["time"]).isoformat(),
-                "date": row["date"],
-                "psi": row["psi"],
-                **pump,
-            }
-        )
+        out.append({**row, **pump, "maintenance": pump["maintenance"][:events]})
     return out
 
 
-def daily_psi(daily: list[dict], alerts: list[dict], resid: str) -> list[dict]:
+def alert_days(alerts: list[dict]) -> Counter:
+    """Alerts per (pump, ISO day)."""
+    return Counter((row["resid"], day_of(row["date"])) for row in alerts)
+
+
+def daily_psi(daily: list[dict], alerts_per_day: Counter, resid: str) -> list[dict]:
     """One pump's days: min, avg and max psi (daily statistics) and its alerts that day, by day."""
-    alert_days = Counter(day_of(row["date"]) for row in alerts if row["resid"] == resid)
     days: dict[str, dict] = {}
     for row in daily:
         if row["resid"] == resid:
             days[day_of(row["date"])] = {"min": row["minpsi"], "avg": row["avgpsi"], "max": row["maxpsi"]}
-    for day in alert_days.keys() - days.keys():  # alerts of a day whose statistics are not computed yet
-        days[day] = {"min": None, "avg": None, "max": None}
-    return [{"day": day, **days[day], "alerts": alert_days.get(day, 0)} for day in sorted(days)]
+    for pump, day in alerts_per_day:
+        if pump == resid and day not in days:  # alerts of a day whose statistics are not computed yet
+            days[day] = {"min": None, "avg": None, "max": None}
+    return [{"day": day, **days[day], "alerts": alerts_per_day.get((resid, day), 0)} for day in sorted(days)]
 
 
 def newest_reading(sensor_csv: bytes) -> datetime | None:
@@ -166,32 +171,37 @@ class MonitorData:
         self._cache: dict[str, tuple[tuple, list[dict]]] = {}
         self._lock = threading.Lock()
 
-    def _files(self, folder: str) -> tuple[tuple, list[str]]:
-        """(version, data files) of an output folder: a streaming sink's committed files, else every
-        data file, partition folders included."""
+    def _version(self, folder: str) -> tuple:
+        """What changes when an output does: a streaming sink's log file names, else its data files
+        (partition folders included). Listings only: cheap, also through WebHDFS."""
         names = self.storage.list_names(folder)
         if SINK_LOG in names:
-            log_dir = f"{folder}/{SINK_LOG}"
-            log_names = [name for name in self.storage.list_names(log_dir) if not hidden(name)]
-            log = {name: self.storage.read_bytes(f"{log_dir}/{name}") for name in log_names}
-            return tuple(log_names), committed_files(log)
+            return (SINK_LOG, *(name for name in self.storage.list_names(f"{folder}/{SINK_LOG}") if not hidden(name)))
         files = []
         for name in names:
             if hidden(name):
                 continue
             inner = self.storage.list_names(f"{folder}/{name}") if "=" in name else []
             files += [f"{folder}/{name}/{part}" for part in inner if not hidden(part)] or [f"{folder}/{name}"]
-        return tuple(files), files
+        return tuple(files)
+
+    def _data_files(self, folder: str, version: tuple) -> list[str]:
+        """The files to read: those a sink's log has committed (as Spark reads a sink), else all."""
+        if version[:1] != (SINK_LOG,):
+            return list(version)
+        log_dir = f"{folder}/{SINK_LOG}"
+        return committed_files({name: self.storage.read_bytes(f"{log_dir}/{name}") for name in version[1:]})
 
     def rows(self, output: str, columns: tuple[str, ...]) -> list[dict]:
         """The rows of output/<output> (only the given columns); [] when it is not there yet."""
         folder = self.layout.output(output)
-        version, files = self._files(folder)
+        version = self._version(folder)
         key = f"{output}:{','.join(columns)}"
         with self._lock:
             cached = self._cache.get(key)
         if cached and cached[0] == version:
             return cached[1]
+        files = self._data_files(folder, version)
         tables = [
             pq.read_table(
                 pa.BufferReader(self.storage.read_bytes(uri)), columns=list(columns), coerce_int96_timestamp_unit="us"
@@ -202,6 +212,17 @@ class MonitorData:
         with self._lock:
             self._cache[key] = (version, rows)
         return rows
+
+    def _derived(self, name: str, compute, *inputs: list[dict]):
+        """compute(*inputs), computed again only when an input is a new list (a new version of its output)."""
+        with self._lock:
+            cached = self._cache.get(name)
+        if cached and all(old is new for old, new in zip(cached[0], inputs, strict=True)):
+            return cached[1]
+        value = compute(*inputs)
+        with self._lock:
+            self._cache[name] = (inputs, value)
+        return value
 
     def newest_landed_reading(self) -> datetime | None:
         """The latest reading in the newest file of the landing directory (file names sort by time)."""
@@ -221,17 +242,18 @@ class MonitorData:
     # ---- what the endpoints return ----
     def alerts(self, limit: int, resid: str | None = None, events: int = 3) -> dict:
         alerts = self.rows("alerts", ALERT_COLUMNS)
-        enriched = self.rows("alerts_enriched", ENRICHED_COLUMNS)
+        newest = self._derived("newest_first", newest_first, alerts)
+        details = self._derived("pump_details", pump_details, self.rows("alerts_enriched", ENRICHED_COLUMNS))
         return {
             "total": len(alerts),
-            "counts": alert_counts(alerts),
-            "alerts": latest_alerts(alerts, enriched, limit, resid, events),
+            "counts": self._derived("alert_counts", alert_counts, alerts),
+            "alerts": latest_alerts(newest, details, limit, resid, events),
             "hint": None if alerts else HINTS["alerts"],
         }
 
     def pumps(self) -> dict:
         """Every pump in the daily statistics or the alerts, most alerts first."""
-        counts = alert_counts(self.rows("alerts", ALERT_COLUMNS))
+        counts = self._derived("alert_counts", alert_counts, self.rows("alerts", ALERT_COLUMNS))
         daily = self.rows("daily_stats", DAILY_COLUMNS)
         days = Counter(row["resid"] for row in daily)
         names = sorted(days.keys() | counts.keys(), key=lambda resid: (-counts.get(resid, 0), resid))
@@ -243,8 +265,8 @@ class MonitorData:
     def daily(self, resid: str) -> dict | None:
         """One pump's daily psi with its alert days; None for a pump the outputs do not know."""
         daily = self.rows("daily_stats", DAILY_COLUMNS)
-        alerts = self.rows("alerts", ALERT_COLUMNS)
-        days = daily_psi(daily, alerts, resid)
+        per_day = self._derived("alert_days", alert_days, self.rows("alerts", ALERT_COLUMNS))
+        days = daily_psi(daily, per_day, resid)
         if not days:
             return None
         missing = any(day["avg"] is None for day in days)

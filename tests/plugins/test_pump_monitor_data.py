@@ -16,10 +16,13 @@ from include.pump_monitor import (
     HINTS,
     RUN_COLUMNS,
     MonitorData,
+    alert_days,
     committed_files,
     daily_psi,
     latest_alerts,
+    newest_first,
     newest_reading,
+    pump_details,
 )
 from tests import oracle
 
@@ -60,7 +63,8 @@ def test_latest_alerts_newest_first_with_the_pumps_latest_maintenance():
         {"resid": "P1", "pumpType": "HYDRO", "vendor": "V1", "eventDate": d, "technician": t, "description": w}
         for d, t, w in events
     ] * 2  # one row per alert and maintenance record: the same events again for P1's second alert
-    got = latest_alerts(alerts, enriched, limit=2, resid=None, events=2)
+    newest, details = newest_first(alerts), pump_details(enriched)
+    got = latest_alerts(newest, details, limit=2, resid=None, events=2)
     assert [(a["resid"], a["time"]) for a in got] == [
         ("P2", "2014-03-11T00:01:00+00:00"),
         ("P1", "2014-03-10T10:00:00+00:00"),
@@ -68,7 +72,7 @@ def test_latest_alerts_newest_first_with_the_pumps_latest_maintenance():
     assert got[0]["pumpType"] is None and got[0]["maintenance"] == []  # P2 is not enriched yet
     assert got[1]["vendor"] == "V1"
     assert [m["eventDate"] for m in got[1]["maintenance"]] == ["3/4/13", "12/1/12"]  # by date, not by text
-    assert [a["psi"] for a in latest_alerts(alerts, enriched, 10, "P1", 0)] == [0.3, 0.1]
+    assert [(a["psi"], a["maintenance"]) for a in latest_alerts(newest, details, 10, "P1", 0)] == [(0.3, []), (0.1, [])]
 
 
 def test_daily_psi_marks_alert_days_and_keeps_days_without_statistics():
@@ -80,12 +84,12 @@ def test_daily_psi_marks_alert_days_and_keeps_days_without_statistics():
     alerts = [{"resid": "P1", "date": d} for d in ("3/11/14", "3/11/14", "3/12/14")] + [
         {"resid": "P2", "date": "3/10/14"}
     ]
-    assert daily_psi(daily, alerts, "P1") == [
+    assert daily_psi(daily, alert_days(alerts), "P1") == [
         {"day": "2014-03-10", "min": 1.0, "avg": 6.0, "max": 8.0, "alerts": 0},
         {"day": "2014-03-11", "min": 0.1, "avg": 5.0, "max": 9.0, "alerts": 2},
         {"day": "2014-03-12", "min": None, "avg": None, "max": None, "alerts": 1},
     ]
-    assert daily_psi(daily, alerts, "P3") == []
+    assert daily_psi(daily, alert_days(alerts), "P3") == []
 
 
 def test_newest_reading_skips_what_is_not_a_reading():
