@@ -44,8 +44,11 @@ async def warm_up(_app: FastAPI):
 
     def read() -> None:
         try:
-            monitor().alerts(1)
-            monitor().pumps()
+            data = monitor()
+            data.alerts(1)
+            data.status(datetime.now(timezone.utc))
+            for resid in data.known_pumps():
+                data.daily(resid)
         except Exception:  # noqa: BLE001 - outputs missing or storage down: the requests will say so
             log.warning("pump monitor: warm-up read failed", exc_info=True)
 
