@@ -108,14 +108,17 @@ def test_endpoints_equal_the_oracle_and_answer_fast(monitored, data_dir):
     body = call("/api/pumps/NOSUCHPUMP/daily", expect=404)
     assert "unknown pump 'NOSUCHPUMP'" in body["detail"] and "NANTAHALLA" in body["detail"]
 
-    # Fast: every endpoint again, from the monitor's cache (the outputs have not changed).
-    for path in ("/", "/api/alerts?limit=25", "/api/pumps", "/api/pumps/NANTAHALLA/daily", "/api/status"):
-        for _ in range(3):
+    # Fast: every endpoint again, from the monitor's cache (the outputs have not changed). The calls
+    # above include the first read of the outputs (the monitor root was linked after the server started).
+    first = {path: seconds[0] for path, seconds in timings.items()}
+    timings.clear()
+    for path in ("/", "/api/alerts?limit=10", "/api/pumps", "/api/pumps/NANTAHALLA/daily", "/api/status"):
+        for _ in range(5):
             call(path)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    (ARTIFACTS / "pump_monitor_timings.json").write_text(json.dumps(timings, indent=2) + "\n")
-    warm = {path: min(seconds) for path, seconds in timings.items()}
-    assert max(warm.values()) < 1.0, timings
+    measured = {"first_s": first, "again_s": timings}
+    (ARTIFACTS / "pump_monitor_timings.json").write_text(json.dumps(measured, indent=2) + "\n")
+    assert all(max(seconds) < 1.0 for seconds in timings.values()), timings
 
 
 def test_page_from_the_nav_shows_alerts_and_charts(monitored, airflow_stack, browser):
