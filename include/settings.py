@@ -26,6 +26,9 @@ def _as_root(value: str) -> str:
 
 STORAGE_ROOT = _as_root(os.getenv("OIL_STORAGE_ROOT") or str(VAR_DIR / "storage")).rstrip("/")
 
+# Storage root whose outputs the pump monitor (plugins/pump_monitor.py) shows. Default: STORAGE_ROOT.
+MONITOR_ROOT = _as_root(os.getenv("OIL_MONITOR_ROOT") or STORAGE_ROOT).rstrip("/")
+
 # Airflow home of the local runs (make demo, make airflow-*): SQLite metadata, logs.
 AIRFLOW_HOME = Path(os.getenv("OIL_AIRFLOW_HOME") or VAR_DIR / "airflow").expanduser().resolve()
 

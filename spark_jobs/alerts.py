@@ -9,7 +9,10 @@ file do nothing.
 
     PYTHONPATH=. spark-submit spark_jobs/alerts.py --source var/storage/stream \\
         --output var/storage/output/alerts --quarantine var/storage/output/quarantine \\
-        --checkpoints var/storage/checkpoints [--threshold 0.5] [--max-files-per-trigger N]
+        --checkpoints var/storage/checkpoints [--threshold 0.5] [--max-files-per-trigger N] [--runs DIR]
+
+Each run appends one row to RUNS (Parquet; default runs/ beside OUTPUT): when it finished, its
+micro-batches, lines read, alerts written, lines quarantined.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from datetime import datetime, timezone
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
@@ -49,6 +53,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--threshold", type=finite_float, default=settings.ALERT_PSI_THRESHOLD, help="psi below this alerts"
     )
     parser.add_argument("--max-files-per-trigger", type=int, default=None, help="files per micro-batch")
+    parser.add_argument("--runs", default=None, help="Parquet log of this job's runs (default: runs/ beside OUTPUT)")
     return parser.parse_args(argv)
 
 
@@ -89,7 +94,21 @@ def main(argv: list[str] | None = None) -> int:
     for summary in summaries:
         print(summary.line())
     print(totals_line(summaries, args.quarantine))
+    record_run(spark, args.runs or f"{args.output.rstrip('/').rsplit('/', 1)[0]}/runs", *summaries)
     return 0
+
+
+def record_run(spark, runs: str, alerts: RunSummary, quarantine: RunSummary) -> None:
+    """Append one row per run (the pump monitor shows the last one): when, micro-batches, lines in, rows out."""
+    row = (
+        datetime.now(timezone.utc),
+        len(alerts.batch_ids),
+        alerts.observed.get("lines_read", 0),
+        alerts.observed.get("alerts_written", 0),
+        quarantine.observed.get("lines_quarantined", 0),
+    )
+    schema = "finished_at timestamp, micro_batches int, lines_read long, alerts_written long, lines_quarantined long"
+    spark.createDataFrame([row], schema).coalesce(1).write.mode("append").parquet(runs)
 
 
 if __name__ == "__main__":
