@@ -19,6 +19,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from include import settings
+from include.checkpoint_lock import checkpoint_lock
 from include.readings import quarantine_records, read_sensor_stream, valid_readings
 from include.spark_runtime import await_all, get_session, start_available_now
 
@@ -36,6 +37,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--checkpoints", required=True, help="folder of the two queries' checkpoints")
     parser.add_argument("--threshold", type=float, default=settings.ALERT_PSI_THRESHOLD, help="psi below this alerts")
     parser.add_argument("--max-files-per-trigger", type=int, default=None, help="files per micro-batch")
+    parser.add_argument(
+        "--lock-wait",
+        type=float,
+        default=settings.CHECKPOINT_LOCK_WAIT_SECONDS,
+        help="seconds to wait for a busy checkpoint",
+    )
     return parser.parse_args(argv)
 
 
@@ -48,20 +55,22 @@ def main(argv: list[str] | None = None) -> int:
     counted_lines = lines.observe("lines", F.count(F.lit(1)).alias("lines_read"))
     alerts = low_pressure_alerts(valid_readings(counted_lines), args.threshold)
     rejected = quarantine_records(lines)
-    summaries = await_all(
-        start_available_now(
-            alerts.observe("alerts", F.count(F.lit(1)).alias("alerts_written")),
-            "alerts",
-            args.output,
-            f"{args.checkpoints}/alerts",
-        ),
-        start_available_now(
-            rejected.observe("quarantine", F.count(F.lit(1)).alias("lines_quarantined")),
-            "quarantine",
-            args.quarantine,
-            f"{args.checkpoints}/quarantine",
-        ),
-    )
+    # One lock for the job's two queries: a second run waits, then is refused.
+    with checkpoint_lock(spark, f"{args.checkpoints}/alerts", args.lock_wait):
+        summaries = await_all(
+            start_available_now(
+                alerts.observe("alerts", F.count(F.lit(1)).alias("alerts_written")),
+                "alerts",
+                args.output,
+                f"{args.checkpoints}/alerts",
+            ),
+            start_available_now(
+                rejected.observe("quarantine", F.count(F.lit(1)).alias("lines_quarantined")),
+                "quarantine",
+                args.quarantine,
+                f"{args.checkpoints}/quarantine",
+            ),
+        )
     for summary in summaries:
         print(summary.line())
     return 0
