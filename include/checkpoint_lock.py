@@ -134,7 +134,7 @@ def lock_folder(spark: Any, checkpoint: str) -> LockFolder:
     return HadoopLockFolder(spark, f"{checkpoint.rstrip('/')}/{LOCK_FOLDER}")
 
 
-def _start_time(pid: int) -> str | None:
+def process_start_time(pid: int) -> str | None:
     """The process's start time in clock ticks since boot (/proc), None if there is no such process."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
@@ -147,7 +147,7 @@ def this_process() -> dict:
     """Who holds the lock: this process, and the Airflow run it belongs to (if any), for messages."""
     pid = os.getpid()
     run = os.getenv("AIRFLOW_CTX_DAG_RUN_ID", "not an Airflow run")
-    return {"host": socket.gethostname(), "pid": pid, "started": _start_time(pid), "run": run}
+    return {"host": socket.gethostname(), "pid": pid, "started": process_start_time(pid), "run": run}
 
 
 def holder_is_gone(owner: dict) -> bool:
@@ -155,17 +155,17 @@ def holder_is_gone(owner: dict) -> bool:
         return True
     if owner.get("host") != socket.gethostname():
         return False  # another machine's process: we cannot tell, so it holds
-    return _start_time(owner["pid"]) != owner.get("started")  # no such process, or a new one with its pid
+    return process_start_time(owner["pid"]) != owner.get("started")  # no such process, or a new one with its pid
 
 
-def _generation(name: str) -> int | None:
-    return int(name) if name.isdigit() else None
+def generations(folder: LockFolder) -> list[int]:
+    return sorted(int(name) for name in folder.names() if name.isdigit())
 
 
 def try_acquire(folder: LockFolder, me: dict) -> tuple[int | None, dict | None]:
     """(our generation, None) when we took the lock, else (None, the holder)."""
-    generations = sorted(filter(None.__ne__, map(_generation, folder.names())))
-    top = generations[-1] if generations else 0
+    older = generations(folder)
+    top = older[-1] if older else 0
     if top:
         text = folder.read(f"{top:012d}")
         if text is None:  # released or taken over since we listed
@@ -180,10 +180,10 @@ def try_acquire(folder: LockFolder, me: dict) -> tuple[int | None, dict | None]:
     mine = top + 1
     if not folder.create(f"{mine:012d}", json.dumps(me)):
         return None, {"taken by another run": f"{mine:012d}"}
-    if max(filter(None.__ne__, map(_generation, folder.names()))) != mine:
+    if generations(folder)[-1] != mine:
         folder.delete(f"{mine:012d}")  # an old number re-made after it was cleaned up: not the lock
         return None, {"a newer generation appeared": "retrying"}
-    for old in generations:  # ours, now the highest, stays: it is what makes old numbers unusable
+    for old in older:  # ours, now the highest, stays: it is what makes old numbers unusable
         folder.delete(f"{old:012d}")
     return mine, None
 
