@@ -3,10 +3,15 @@ the expected outputs from the oracle, and the processes of a running spark-submi
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import json
 import os
 import shutil
+import signal
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +19,7 @@ import pytest
 
 from include import settings, slicing
 from include.file_drop import drop
-from include.local_airflow import airflow, airflow_env
+from include.local_airflow import BIN_DIR, airflow, airflow_env
 from include.settings import Layout
 from spark_jobs.enrich_alerts import ENRICHED_COLUMNS
 from tests import oracle
@@ -176,3 +181,31 @@ def fault_hdfs(tmp_path_factory: pytest.TempPathFactory) -> FaultHdfs:
         yield hdfs
     finally:
         hdfs.run("down")
+
+
+# --- `airflow dags test` in the background, in a process group of its own (with its spark-submits)
+
+
+def start_dag(dag_id: str, env: dict[str, str], log: Path, conf: str | None = None) -> subprocess.Popen:
+    command = [str(BIN_DIR / "airflow"), "dags", "test", dag_id, *(["-c", conf] if conf else [])]
+    with log.open("w") as out:
+        return subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+@contextmanager
+def dag_run(dag_id: str, env: dict[str, str], log: Path, conf: str | None = None) -> Iterator[subprocess.Popen]:
+    """A DAG run for the with-block; whatever happens, nothing of it is left running after."""
+    run = start_dag(dag_id, env, log, conf)
+    try:
+        yield run
+    finally:
+        if run.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(run.pid, signal.SIGKILL)
+            run.wait()
+
+
+def finish(run: subprocess.Popen, log: Path, timeout: float = 900) -> str:
+    """Wait for the run; it must succeed. Its log."""
+    assert run.wait(timeout=timeout) == 0, log.read_text()[-5000:]
+    return log.read_text()

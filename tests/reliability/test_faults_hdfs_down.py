@@ -7,7 +7,7 @@ On an HDFS of our own (OIL_HDFS_PORT_OFFSET=200, fixture fault_hdfs), never the 
 
 from __future__ import annotations
 
-import subprocess
+import logging
 import time
 import uuid
 from pathlib import Path
@@ -16,48 +16,32 @@ import pytest
 
 from include import settings, slicing
 from include.checkpoint_lock import LOCK_FOLDER
-from include.local_airflow import BIN_DIR
 from include.settings import Layout
 from scripts.airflow_stack import wait_for
 from tests.reliability.conftest import (
     BAD_FILE,
     BAD_LINES,
+    FAULT_HDFS_PORT_OFFSET,
     FAULT_NAMENODE,
     FAULT_WEBHDFS_CONN,
     SLICE_MINUTES,
     assert_outputs_equal_the_oracle,
+    dag_run,
+    finish,
 )
-
-# What a task or spark-submit says when the NameNode is not there.
-HDFS_DOWN_SIGNS = ("HDFS is not reachable", "Connection refused", "new_state=up_for_retry")
-
-
-def start_dag(dag_id: str, env: dict, log: Path, conf: str | None = None) -> subprocess.Popen:
-    command = [str(BIN_DIR / "airflow"), "dags", "test", dag_id, *(["-c", conf] if conf else [])]
-    with log.open("w") as out:
-        return subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-
-
-def finish(run: subprocess.Popen, log: Path) -> str:
-    try:
-        assert run.wait(timeout=900) == 0, log.read_text()[-5000:]
-    finally:
-        if run.poll() is None:
-            run.kill()
-    return log.read_text()
 
 
 def through_an_outage(fault_hdfs, dag_id: str, env: dict, log: Path, conf: str | None = None) -> str:
     """Run a DAG with the NameNode stopped; start it again once the first try has failed."""
     fault_hdfs.run("down", "namenode")
-    run = start_dag(dag_id, env, log, conf)
-    try:
-        wait_for(f"{dag_id} to fail on the stopped NameNode", lambda: "HDFS is not reachable" in log.read_text(), 300)
-    finally:
-        fault_hdfs.run("up")
-    text = finish(run, log)
+    with dag_run(dag_id, env, log, conf) as run:
+        try:
+            wait_for(f"{dag_id} to fail on HDFS", lambda: "HDFS is not reachable" in log.read_text(), timeout=300)
+        finally:
+            fault_hdfs.run("up")
+        text = finish(run, log)
     assert "new_state=up_for_retry" in text
-    assert f"through WebHDFS at localhost:{9870 + 200}" in text  # the message names HDFS and where
+    assert f"through WebHDFS at localhost:{9870 + FAULT_HDFS_PORT_OFFSET}" in text  # names HDFS and where
     return text
 
 
@@ -65,6 +49,8 @@ def through_an_outage(fault_hdfs, dag_id: str, env: dict, log: Path, conf: str |
 def fault_webhdfs(monkeypatch):
     """This process's WebHDFS connection: our HDFS (for WebHdfsStorage in the test)."""
     monkeypatch.setenv("AIRFLOW_CONN_WEBHDFS_DEFAULT", FAULT_WEBHDFS_CONN)
+    # Airflow's logging, imported here, would make py4j's INFO lines at exit fail (see tests/hdfs/conftest.py).
+    logging.getLogger("py4j").setLevel(logging.WARNING)
 
 
 def test_a_namenode_outage_while_staging_dropping_and_streaming_loses_and_doubles_nothing(
@@ -106,16 +92,17 @@ def test_a_namenode_outage_while_staging_dropping_and_streaming_loses_and_double
         return bool(committed and batches("offsets") - committed)
 
     log = tmp_path / "streaming.log"
-    run = start_dag("oil_streaming", env, log, '{"max_files_per_trigger": 1}')
-    try:
+    with dag_run("oil_streaming", env, log, '{"max_files_per_trigger": 1}') as run:
         wait_for("a micro-batch in flight on HDFS", in_flight, timeout=600, interval=0.2)
         fault_hdfs.run("down", "namenode")
-        wait_for("the job to notice", lambda: any(sign in log.read_text() for sign in HDFS_DOWN_SIGNS), 300)
-    finally:
-        fault_hdfs.run("up")
-    text = finish(run, log)
+        try:  # the HDFS client of the job retries (conf/spark/log4j2.properties shows its attempts)
+            wait_for("the job to retry HDFS", lambda: "Retrying connect to server" in log.read_text(), 300)
+        finally:
+            fault_hdfs.run("up")
+        text = finish(run, log)
     timings["stream"] = time.monotonic() - started
-    print({key: round(value) for key, value in timings.items()}, [s for s in HDFS_DOWN_SIGNS if s in text])
+    print({key: round(value) for key, value in timings.items()}, "up_for_retry" in text)
+    assert f"Retrying connect to server: localhost/127.0.0.1:{8020 + FAULT_HDFS_PORT_OFFSET}" in text
 
     assert_outputs_equal_the_oracle(spark, layout, fault_expected)
     # readers see whole files only: every visible slice is complete, each byte of the data once

@@ -13,17 +13,18 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import subprocess
 import time
 
 from include.checkpoint_lock import LOCK_FOLDER
-from include.local_airflow import BIN_DIR, airflow_env
+from include.local_airflow import airflow_env
 from include.settings import Layout
 from scripts.airflow_stack import wait_for
 from tests.reliability.conftest import (
     alive,
     assert_outputs_equal_the_oracle,
     batches,
+    dag_run,
+    finish,
     in_flight_batch,
     spark_submit_tree,
 )
@@ -37,14 +38,7 @@ def test_a_run_killed_mid_batch_then_retried_equals_the_oracle(
     checkpoint = root / "checkpoints" / "alerts"
     log = tmp_path / "streaming.log"
     started = time.monotonic()
-    with log.open("w") as out:
-        run = subprocess.Popen(
-            [str(BIN_DIR / "airflow"), "dags", "test", "oil_streaming", "-c", '{"max_files_per_trigger": 1}'],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
+    with dag_run("oil_streaming", env, log, '{"max_files_per_trigger": 1}') as run:
         batch = wait_for("a micro-batch in flight", lambda: in_flight_batch(checkpoint), timeout=300, interval=0.1)
         victims = spark_submit_tree(str(root))
         assert victims, "no spark-submit of this run found"
@@ -54,12 +48,8 @@ def test_a_run_killed_mid_batch_then_retried_equals_the_oracle(
         wait_for("the killed processes to be gone", lambda: not any(alive(pid) for pid in victims), timeout=30)
         # killed with batch N planned and not committed (a later batch may have been planned meanwhile)
         assert batch not in batches(checkpoint, "commits")
-        assert run.wait(timeout=600) == 0, log.read_text()[-5000:]
-    finally:
-        if run.poll() is None:
-            run.kill()
+        text = finish(run, log)
     elapsed = time.monotonic() - started
-    text = log.read_text()
     assert "new_state=up_for_retry" in text  # the killed try failed, and was retried
     # the killed try took the lock; the retry found its holder dead and took the next generation
     assert f"checkpoint lock {checkpoint.as_uri()}/{LOCK_FOLDER}/000000000001 taken" in text
