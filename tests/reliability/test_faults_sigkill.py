@@ -39,7 +39,12 @@ def test_a_run_killed_mid_batch_then_retried_equals_the_oracle(
     log = tmp_path / "streaming.log"
     started = time.monotonic()
     with dag_run("oil_streaming", env, log, '{"max_files_per_trigger": 1}') as run:
-        batch = wait_for("a micro-batch in flight", lambda: in_flight_batch(checkpoint), timeout=300, interval=0.1)
+
+        def in_flight() -> int | None:
+            assert run.poll() is None, f"the run ended before a batch was caught in flight: {log.read_text()[-3000:]}"
+            return in_flight_batch(checkpoint)
+
+        batch = wait_for("a micro-batch in flight", in_flight, timeout=600, interval=0.1)
         victims = spark_submit_tree(str(root))
         assert victims, "no spark-submit of this run found"
         for pid in victims:
