@@ -158,6 +158,13 @@ def holder_is_gone(owner: dict) -> bool:
     return process_start_time(owner["pid"]) != owner.get("started")  # no such process, or a new one with its pid
 
 
+def _owner(text: str) -> dict | None:
+    try:
+        return json.loads(text)
+    except ValueError:  # empty or cut short
+        return None
+
+
 def generations(folder: LockFolder) -> list[int]:
     return sorted(int(name) for name in folder.names() if name.isdigit())
 
@@ -170,13 +177,12 @@ def try_acquire(folder: LockFolder, me: dict) -> tuple[int | None, dict | None]:
         text = folder.read(f"{top:012d}")
         if text is None:  # released or taken over since we listed
             return None, {"changing": f"{top:012d}"}
-        if not text:  # being written, or its writer died half-way
+        holder = _owner(text)
+        if holder is None:  # being written, or its writer died half-way
             if folder.age_seconds(f"{top:012d}") < UNREADABLE_GRACE_SECONDS:
                 return None, {"being written": f"{top:012d}"}
-        else:
-            holder = json.loads(text)
-            if not holder_is_gone(holder):
-                return None, holder
+        elif not holder_is_gone(holder):
+            return None, holder
     mine = top + 1
     if not folder.create(f"{mine:012d}", json.dumps(me)):
         return None, {"taken by another run": f"{mine:012d}"}
