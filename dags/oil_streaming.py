@@ -13,7 +13,10 @@ On HDFS (`OIL_STORAGE_ROOT=hdfs://...`), a `WebHdfsSensor` first waits for the l
 (run `oil_stage` to create it), so a run never starts Spark on a path that is not there.
 
 Runs when the file-drop DAG drops a file (Asset `oil_sensor_landing`) and on `OIL_STREAM_CRON`
-as a safety net. One run at a time: two runs must never share a checkpoint.
+as a safety net. One run at a time: two runs must never share a checkpoint. `max_active_runs=1`
+holds under one scheduler only, so each job also locks its checkpoint (`include/checkpoint_lock.py`):
+a run from `airflow dags test`, a second Airflow or a spark-submit by hand waits for it
+(`OIL_CHECKPOINT_LOCK_WAIT_SECONDS`), then fails and is retried, instead of sharing it.
 Spark master: the `spark_default` connection (`OIL_SPARK_CONN_ID`).
 
 Run by hand: `airflow dags test oil_streaming`.

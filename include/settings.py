@@ -47,6 +47,10 @@ REPLAY_START = os.getenv("OIL_REPLAY_START", "2026-11-01T00:00:00+00:00")
 # The streaming DAG runs on every file drop, and on this cron as a safety net.
 STREAM_CRON = os.getenv("OIL_STREAM_CRON", "0 * * * *")
 
+# A streaming run waits this long for its checkpoint's lock while another run holds it, then fails
+# (include/checkpoint_lock.py); under Airflow the task is then retried.
+CHECKPOINT_LOCK_WAIT_SECONDS = float(os.getenv("OIL_CHECKPOINT_LOCK_WAIT_SECONDS", "120"))
+
 # The local HDFS of `make hdfs-up` (scripts/hdfs.py): ports 8020 (RPC) and 9870 (WebHDFS) plus this
 # offset, which lets a second HDFS run beside the first.
 HDFS_PORT_OFFSET = int(os.getenv("OIL_HDFS_PORT_OFFSET", "0"))

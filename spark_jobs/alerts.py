@@ -26,6 +26,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from include import settings
+from include.checkpoint_lock import checkpoint_lock
 from include.readings import quarantine_records, read_sensor_stream, valid_readings
 from include.spark_runtime import RunSummary, await_all, get_session, start_available_now
 
@@ -54,6 +55,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--max-files-per-trigger", type=int, default=None, help="files per micro-batch")
     parser.add_argument("--runs", default=None, help="Parquet log of this job's runs (default: runs/ beside OUTPUT)")
+    parser.add_argument(
+        "--lock-wait",
+        type=float,
+        default=settings.CHECKPOINT_LOCK_WAIT_SECONDS,
+        help="seconds to wait for a busy checkpoint",
+    )
     return parser.parse_args(argv)
 
 
@@ -77,20 +84,22 @@ def main(argv: list[str] | None = None) -> int:
     readings = valid_readings(counted_lines).observe("valid", F.count(F.lit(1)).alias("readings_valid"))
     alerts = low_pressure_alerts(readings, args.threshold)
     rejected = quarantine_records(lines)
-    summaries = await_all(
-        start_available_now(
-            alerts.observe("alerts", F.count(F.lit(1)).alias("alerts_written")),
-            "alerts",
-            args.output,
-            f"{args.checkpoints}/alerts",
-        ),
-        start_available_now(
-            rejected.observe("quarantine", F.count(F.lit(1)).alias("lines_quarantined")),
-            "quarantine",
-            args.quarantine,
-            f"{args.checkpoints}/quarantine",
-        ),
-    )
+    # One lock for the job's two queries: a second run waits, then is refused.
+    with checkpoint_lock(spark, f"{args.checkpoints}/alerts", args.lock_wait):
+        summaries = await_all(
+            start_available_now(
+                alerts.observe("alerts", F.count(F.lit(1)).alias("alerts_written")),
+                "alerts",
+                args.output,
+                f"{args.checkpoints}/alerts",
+            ),
+            start_available_now(
+                rejected.observe("quarantine", F.count(F.lit(1)).alias("lines_quarantined")),
+                "quarantine",
+                args.quarantine,
+                f"{args.checkpoints}/quarantine",
+            ),
+        )
     for summary in summaries:
         print(summary.line())
     print(totals_line(summaries, args.quarantine))

@@ -21,6 +21,8 @@ from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from include import settings
+from include.checkpoint_lock import checkpoint_lock
 from include.schemas import MAINT, SENSOR, VENDOR, spark_schema
 from include.spark_runtime import await_all, get_session, start_available_now
 
@@ -87,6 +89,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--output", required=True, help="Parquet output of the enriched alerts")
     parser.add_argument("--checkpoint", required=True, help="checkpoint folder of this query")
     parser.add_argument("--max-files-per-trigger", type=int, default=None, help="files per micro-batch")
+    parser.add_argument(
+        "--lock-wait",
+        type=float,
+        default=settings.CHECKPOINT_LOCK_WAIT_SECONDS,
+        help="seconds to wait for a busy checkpoint",
+    )
     return parser.parse_args(argv)
 
 
@@ -111,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
         F.count_if(F.col("vendor").isNull()).alias("rows_without_vendor"),
         F.count_if(F.col("eventDate").isNull()).alias("rows_without_maintenance"),
     )
-    (summary,) = await_all(start_available_now(enriched, "alerts_enriched", args.output, args.checkpoint))
+    with checkpoint_lock(spark, args.checkpoint, args.lock_wait):
+        (summary,) = await_all(start_available_now(enriched, "alerts_enriched", args.output, args.checkpoint))
     print(summary.line())
     return 0
 
