@@ -7,7 +7,7 @@ slice of sensor time to `<root>/stream/`, where the streaming DAG picks them up.
 - Slice `k` holds every reading (all pumps) from `first day 00:00 + k * span` for `span`
   minutes (`OIL_SLICE_MINUTES`, default 360, or the `slice_minutes` param).
 - Which slice a run drops comes from the run itself: `k = (logical date - OIL_REPLAY_START) /
-  OIL_DROP_EVERY_MINUTES`, or the `slice_index` param. Re-running a run rewrites the same file,
+  OIL_DROP_EVERY_MINUTES`, or the `slice_index` param. Re-running a run leaves the same file as it is,
   so no reading is ever dropped twice. Runs past the last slice are skipped.
 - A file appears whole: it is written under a hidden name, then renamed.
 - Keep one span for a whole replay: files of another span in `stream/` make the run fail.

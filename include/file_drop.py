@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from include import slicing
 from include.settings import Layout
-from include.storage import Storage, storage_for
+from include.storage import Storage, put_if_changed, storage_for
 
 SLICE_FILE = re.compile(r"sensor_\d{8}T\d{4}_(\d+)m\.csv")
 
@@ -67,5 +67,6 @@ def drop(layout: Layout, index: int, slice_minutes: int) -> DropResult:
     if not chosen:
         return DropResult(index, plan.count, None, 0)
     name = plan.file_name(index)
-    storage.write_atomic(f"{layout.stream}/{name}", slicing.encode(chosen))
+    # A re-run finds the same bytes there and writes nothing: readers never see the file change.
+    put_if_changed(storage, f"{layout.stream}/{name}", slicing.encode(chosen))
     return DropResult(index, plan.count, name, len(chosen))
