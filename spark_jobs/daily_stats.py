@@ -54,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     if pumps:
         # Dynamic partition overwrite (settings.SPARK_CONF): only this day's partition is replaced.
         stats.write.mode("overwrite").partitionBy("day").parquet(args.output)
+    # A session that runs the job again (tests, benchmarks) must read the files again, not this cache.
+    stats.unpersist()
     print(
         f"daily_stats: {args.day}: {pumps} (pump, day) rows written"
         if pumps

@@ -62,3 +62,19 @@ def test_a_day_without_readings_writes_nothing(spark, tmp_path, data_dir, capsys
     run(data_dir / "sensordata.csv", tmp_path / "stats", date(2020, 1, 1))
     assert "no readings" in capsys.readouterr().out
     assert not (tmp_path / "stats").exists()
+
+
+def test_a_rerun_in_the_same_session_reads_the_files_again(spark, tmp_path, data_dir):
+    """Readings of the day that arrive after a run are in the next run's statistics, even in one
+    long-lived session (tests, notebooks): the job must not leave its cached result behind."""
+    source = data_dir / "sensordata.csv"
+    day = days_in(source)[0]
+    rows = [r for r in oracle.read_rows(source) if datetime.strptime(r[1], "%m/%d/%y").date() == day]
+    landing = tmp_path / "stream"
+    landing.mkdir()
+    (landing / "a.csv").write_text("".join(",".join(r) + "\n" for r in rows[: len(rows) // 2]))
+    run(landing, tmp_path / "stats", day)
+    (landing / "b.csv").write_text("".join(",".join(r) + "\n" for r in rows[len(rows) // 2 :]))
+    run(landing, tmp_path / "stats", day)
+    expected = {k: v for k, v in oracle.daily_stats(oracle.readings(source)).items() if k[1] == f"{day:%-m/%-d/%y}"}
+    assert_equal_to_oracle(stats_by_key(spark, tmp_path / "stats"), expected)
