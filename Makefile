@@ -101,3 +101,10 @@ airflow-postgres:  ## install (Debian package) and start a local PostgreSQL for 
 airflow-test: setup  ## only the Airflow stack tests: web UI (chromium), scheduled micro-batches, backfills
 	$(PYTHON) -m pytest tests/airflow
 # ---- end of Airflow for real -------------------------------------------------------------------------
+
+# ---- Benchmarks (scripts/bench.py; not part of the tests) --------------------------------------------
+.PHONY: bench
+BENCH_ARGS ?=
+
+bench: setup  ## benchmarks: Spark vs DuckDB at 1x/10x/100x, a 200-drop stream, latency through Airflow, DAG parse; writes BENCHMARKS.md (BENCH_ARGS="--only growth")
+	$(PYTHON) scripts/bench.py $(BENCH_ARGS)
