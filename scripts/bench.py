@@ -188,7 +188,7 @@ def bench_throughput(data: Path, scales: list[int], runs: int) -> list[dict]:
             out.mkdir(parents=True, exist_ok=True)
             with duckdb.connect() as duck:
                 duck.execute("SET threads TO 2")  # the same 2 cores as local[2]
-                duck_s, duck_all = median_time(runs, lambda duck=duck, job=job: duck.execute(duck_queries[job]))
+                duck_s, duck_all = median_time(runs, lambda duck=duck, query=duck_queries[job]: duck.execute(query))
             figure = {
                 "job": job,
                 "scale": scale,
@@ -304,6 +304,7 @@ def bench_latency(data: Path, drops: int) -> dict:
     base = WORK / "latency"
     shutil.rmtree(base, ignore_errors=True)
     root = base / "storage"
+    landing = root / "stream"
     extra = {"OIL_DATA_DIR": str(data), "OIL_STORAGE_ROOT": root.as_uri(), "OIL_SLICE_MINUTES": str(slice_minutes)}
     if database := os.getenv("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"):
         extra["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = database
@@ -322,7 +323,7 @@ def bench_latency(data: Path, drops: int) -> dict:
             api.trigger("oil_file_drop", {"slice_index": index})
             landed = wait_for(
                 f"slice {index} landing",
-                lambda: [p for p in (root / "stream").glob("sensor_*.csv") if replay.index_of(p.name) == index],
+                lambda index=index: [p for p in landing.glob("sensor_*.csv") if replay.index_of(p.name) == index],
                 timeout=300,
                 interval=0.1,
             )
@@ -456,7 +457,7 @@ def markdown(results: dict) -> str:
         ]
     if parse := results.get("parse"):
         lines += [
-            "### 5. DAG parse time (each file in a fresh process with Airflow imported; the folder by `airflow dags report`)",
+            "### 5. DAG parse time (a fresh process per file, Airflow imported; folder: `airflow dags report`)",
             "",
             "| file | ms | pyspark imported |",
             "|---|---:|---|",
