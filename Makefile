@@ -102,6 +102,19 @@ airflow-test: setup  ## only the Airflow stack tests: web UI (chromium), schedul
 	$(PYTHON) -m pytest tests/airflow
 # ---- end of Airflow for real -------------------------------------------------------------------------
 
+# ---- Spark standalone cluster (scripts/spark_cluster.py) ---------------------------------------------
+# Point the DAGs at it: AIRFLOW_CONN_SPARK_DEFAULT='{"conn_type": "spark", "host": "spark://127.0.0.1", "port": 7077}'
+.PHONY: spark-up spark-down spark-status
+
+spark-up: setup  ## Spark standalone master spark://127.0.0.1:7077 (UI and /json/ on :8081) and its workers; waits
+	$(PYTHON) scripts/spark_cluster.py up
+
+spark-down:  ## stop the Spark cluster, its workers and executors; nothing is left running
+	$(PYTHON) scripts/spark_cluster.py down
+
+spark-status:  ## master state, ALIVE workers, running applications
+	$(PYTHON) scripts/spark_cluster.py status
+
 # ---- Benchmarks (scripts/bench.py; not part of the tests) --------------------------------------------
 .PHONY: bench
 BENCH_ARGS ?=

@@ -44,6 +44,7 @@ DROP_EVERY = timedelta(minutes=settings.DROP_EVERY_MINUTES)
             None,
             type=["null", "integer"],
             minimum=0,
+            maximum=1_000_000,
             description="slice to drop; empty: derived from the run's logical date",
         ),
         "slice_minutes": Param(

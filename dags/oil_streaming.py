@@ -53,6 +53,8 @@ LAYOUT = settings.Layout()
             type="number",
             minimum=0,
             maximum=10_000,
+            # NaN passes every bound (each comparison is false) and would alert on nothing: refused.
+            **{"not": {"maximum": -1}},
             description="a reading with psi below this is an alert",
         ),
         "max_files_per_trigger": Param(

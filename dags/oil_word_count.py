@@ -38,7 +38,12 @@ LAYOUT = settings.Layout()
     tags=[*TAGS, "streaming", "lecture"],
     default_args=DEFAULT_ARGS,
     params={
-        "host": Param("localhost", type="string", minLength=1, description="host of the line server"),
+        "host": Param(
+            "localhost",
+            type="string",
+            pattern=r"^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$",  # a host name or IPv4 address, never an option
+            description="host of the line server",
+        ),
         "port": Param(9999, type="integer", minimum=1, maximum=65535, description="its TCP port"),
         "duration": Param(60, type="integer", minimum=1, maximum=3600, description="seconds to run"),
         "idle": Param(

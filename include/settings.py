@@ -6,7 +6,9 @@ for pipeline settings. ``.env.example`` documents each variable.
 
 from __future__ import annotations
 
+import json
 import os
+import sys
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -25,6 +27,9 @@ def _as_root(value: str) -> str:
 
 
 STORAGE_ROOT = _as_root(os.getenv("OIL_STORAGE_ROOT") or str(VAR_DIR / "storage")).rstrip("/")
+
+# Storage root whose outputs the pump monitor (plugins/pump_monitor.py) shows. Default: STORAGE_ROOT.
+MONITOR_ROOT = _as_root(os.getenv("OIL_MONITOR_ROOT") or STORAGE_ROOT).rstrip("/")
 
 # Airflow home of the local runs (make demo, make airflow-*): SQLite metadata, logs.
 AIRFLOW_HOME = Path(os.getenv("OIL_AIRFLOW_HOME") or VAR_DIR / "airflow").expanduser().resolve()
@@ -51,7 +56,11 @@ LOCAL_WEBHDFS_PORT = 9870 + HDFS_PORT_OFFSET
 # Airflow connection that names the Spark master (conn_type spark; host local[*], spark://..., yarn).
 SPARK_CONN_ID = os.getenv("OIL_SPARK_CONN_ID", "spark_default")
 
+# Python of the Spark executors: on a cluster, the interpreter path on the worker hosts.
+SPARK_PYTHON = os.getenv("OIL_SPARK_PYTHON") or sys.executable
+
 # Spark settings for a small machine: few shuffle partitions, no Spark UI on Airflow's port.
+# The executor resources count on a cluster (spark://, yarn, k8s://) and are ignored by local[N].
 SPARK_CONF = {
     "spark.sql.shuffle.partitions": os.getenv("OIL_SPARK_SHUFFLE_PARTITIONS", "4"),
     "spark.sql.session.timeZone": "UTC",
@@ -63,7 +72,25 @@ SPARK_CONF = {
     "spark.sql.streaming.numRecentProgressUpdates": "100000",
     # An HDFS client that outlives a NameNode restart retries instead of failing on a dead connection.
     "spark.hadoop.dfs.client.retry.policy.enabled": "true",
+    "spark.executor.memory": os.getenv("OIL_SPARK_EXECUTOR_MEMORY", "768m"),
+    "spark.executor.cores": os.getenv("OIL_SPARK_EXECUTOR_CORES", "1"),
+    # Cores of the whole application on a standalone cluster (YARN and Kubernetes count executors).
+    "spark.cores.max": os.getenv("OIL_SPARK_CORES_MAX", "2"),
+    # Any other Spark property, as a JSON object (e.g. spark.kubernetes.container.image on Kubernetes).
+    **json.loads(os.getenv("OIL_SPARK_CONF") or "{}"),
 }
+
+# The Spark standalone cluster of `make spark-up` (scripts/spark_cluster.py): a master and
+# SPARK_WORKERS workers on this machine. Its web UI (and /json/) is off Airflow's 8080; worker i's
+# UI is on the master's UI port + 1 + i. Pids, logs and the workers' work dirs under SPARK_CLUSTER_HOME.
+SPARK_MASTER_HOST = os.getenv("OIL_SPARK_MASTER_HOST", "127.0.0.1")
+SPARK_MASTER_PORT = int(os.getenv("OIL_SPARK_MASTER_PORT", "7077"))
+SPARK_MASTER_WEBUI_PORT = int(os.getenv("OIL_SPARK_MASTER_WEBUI_PORT", "8081"))
+SPARK_MASTER_URL = f"spark://{SPARK_MASTER_HOST}:{SPARK_MASTER_PORT}"
+SPARK_WORKERS = int(os.getenv("OIL_SPARK_WORKERS", "2"))
+SPARK_WORKER_CORES = int(os.getenv("OIL_SPARK_WORKER_CORES", "1"))
+SPARK_WORKER_MEMORY = os.getenv("OIL_SPARK_WORKER_MEMORY", "1g")
+SPARK_CLUSTER_HOME = Path(os.getenv("OIL_SPARK_CLUSTER_HOME") or VAR_DIR / "spark").expanduser().resolve()
 
 # Spark reads its logging set-up (log4j2.properties) from here: warnings only.
 SPARK_CONF_DIR = PROJECT_DIR / "conf" / "spark"

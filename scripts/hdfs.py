@@ -392,12 +392,18 @@ def port_in_use(port: int) -> bool:
     return False
 
 
-def check_ports_free(daemon: Daemon) -> None:
+def taken_ports(ports: dict[int, str], host: str = HOST) -> list[str]:
+    """'host:port (what) is in use by pid N: command' for each of ports (port -> what) that is taken."""
     taken = []
-    for port, what in daemon.ports.items():
+    for port, what in ports.items():
         if port_in_use(port):
             holders = [f"pid {pid}: {' '.join(cmdline(pid))[:160]}" for pid in listener_pids(port)]
-            taken.append(f"{HOST}:{port} ({what}) is in use by " + ("; ".join(holders) or "another process"))
+            taken.append(f"{host}:{port} ({what}) is in use by " + ("; ".join(holders) or "another process"))
+    return taken
+
+
+def check_ports_free(daemon: Daemon) -> None:
+    taken = taken_ports(daemon.ports)
     if taken:
         raise HdfsError(
             f"cannot start the {daemon.title}: "
@@ -452,22 +458,28 @@ def stop(home: Home, daemon: Daemon) -> bool:
     pid = running_pid(home, daemon)
     if pid:
         pids.add(pid)
+    terminate(sorted(pids), f"the {daemon.title}")
+    for pid in sorted(pids):
+        say(f"stopped the {daemon.title} (pid {pid})")
+    daemon.pid_file(home).unlink(missing_ok=True)
+    return bool(pids)
+
+
+def terminate(pids: list[int], what: str, timeout: float = STOP_TIMEOUT, groups: bool = False) -> None:
+    """SIGTERM each process (and its process group when groups), SIGKILL after timeout; returns once all are gone."""
     for pid in pids:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + STOP_TIMEOUT
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            (os.killpg if groups else os.kill)(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
     for pid in pids:
         while alive(pid) and time.monotonic() < deadline:
             time.sleep(0.2)
         if alive(pid):
-            say(f"the {daemon.title} (pid {pid}) did not stop within {STOP_TIMEOUT:.0f} s: SIGKILL")
+            say(f"{what} (pid {pid}) did not stop within {timeout:.0f} s: SIGKILL")
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
             while alive(pid):
                 time.sleep(0.1)
-        say(f"stopped the {daemon.title} (pid {pid})")
-    daemon.pid_file(home).unlink(missing_ok=True)
-    return bool(pids)
 
 
 def tail(path: Path, lines: int = 30) -> str:

@@ -2,30 +2,45 @@
 
 Reads every new sensor CSV file in SOURCE (explicit schema), writes the alert rows, with all
 sensor columns, as Parquet to OUTPUT, and every line that is not a whole reading to QUARANTINE
-(raw line, source file, reason). Runs with trigger(availableNow=True): it processes what is new
-since the last run, then stops; the checkpoints make a rerun with no new file do nothing.
+(raw line, source file, reason). Only files named *.csv are read. Ends with a summary line:
+lines read, valid readings, alerts written, lines quarantined. Runs with trigger(availableNow=True):
+it processes what is new since the last run, then stops; the checkpoints make a rerun with no new
+file do nothing.
 
     PYTHONPATH=. spark-submit spark_jobs/alerts.py --source var/storage/stream \\
         --output var/storage/output/alerts --quarantine var/storage/output/quarantine \\
-        --checkpoints var/storage/checkpoints [--threshold 0.5] [--max-files-per-trigger N]
+        --checkpoints var/storage/checkpoints [--threshold 0.5] [--max-files-per-trigger N] [--runs DIR]
+
+Each run appends one row to RUNS (Parquet; default runs/ beside OUTPUT): when it finished, its
+micro-batches, lines read, alerts written, lines quarantined.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
+from datetime import datetime, timezone
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from include import settings
 from include.readings import quarantine_records, read_sensor_stream, valid_readings
-from include.spark_runtime import await_all, get_session, start_available_now
+from include.spark_runtime import RunSummary, await_all, get_session, start_available_now
 
 
 def low_pressure_alerts(readings: DataFrame, threshold: float) -> DataFrame:
     """The lecture's alert rule: readings with psi below the threshold."""
     return readings.where(F.col("psi") < threshold)
+
+
+def finite_float(text: str) -> float:
+    """A number; NaN would alert on nothing, infinity on everything."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -34,9 +49,22 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--output", required=True, help="Parquet output of the alerts")
     parser.add_argument("--quarantine", required=True, help="Parquet output of the lines set aside")
     parser.add_argument("--checkpoints", required=True, help="folder of the two queries' checkpoints")
-    parser.add_argument("--threshold", type=float, default=settings.ALERT_PSI_THRESHOLD, help="psi below this alerts")
+    parser.add_argument(
+        "--threshold", type=finite_float, default=settings.ALERT_PSI_THRESHOLD, help="psi below this alerts"
+    )
     parser.add_argument("--max-files-per-trigger", type=int, default=None, help="files per micro-batch")
+    parser.add_argument("--runs", default=None, help="Parquet log of this job's runs (default: runs/ beside OUTPUT)")
     return parser.parse_args(argv)
+
+
+def totals_line(summaries: list[RunSummary], quarantine: str) -> str:
+    """One line saying where every line read went: valid readings (some of them alerts) or quarantine."""
+    counts = {key: value for summary in summaries for key, value in summary.observed.items()}
+    line = (
+        f"alerts job summary: lines_read={counts.get('lines_read', 0)} readings_valid={counts.get('readings_valid', 0)}"
+        f" alerts_written={counts.get('alerts_written', 0)} lines_quarantined={counts.get('lines_quarantined', 0)}"
+    )
+    return line + (f" (see {quarantine})" if counts.get("lines_quarantined") else "")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     # Counted before the filter: Spark pushes the psi filter into the CSV scan, so the source's
     # own input count would be the alerts only.
     counted_lines = lines.observe("lines", F.count(F.lit(1)).alias("lines_read"))
-    alerts = low_pressure_alerts(valid_readings(counted_lines), args.threshold)
+    readings = valid_readings(counted_lines).observe("valid", F.count(F.lit(1)).alias("readings_valid"))
+    alerts = low_pressure_alerts(readings, args.threshold)
     rejected = quarantine_records(lines)
     summaries = await_all(
         start_available_now(
@@ -64,7 +93,22 @@ def main(argv: list[str] | None = None) -> int:
     )
     for summary in summaries:
         print(summary.line())
+    print(totals_line(summaries, args.quarantine))
+    record_run(spark, args.runs or f"{args.output.rstrip('/').rsplit('/', 1)[0]}/runs", *summaries)
     return 0
+
+
+def record_run(spark, runs: str, alerts: RunSummary, quarantine: RunSummary) -> None:
+    """Append one row per run (the pump monitor shows the last one): when, micro-batches, lines in, rows out."""
+    row = (
+        datetime.now(timezone.utc),
+        len(alerts.batch_ids),
+        alerts.observed.get("lines_read", 0),
+        alerts.observed.get("alerts_written", 0),
+        quarantine.observed.get("lines_quarantined", 0),
+    )
+    schema = "finished_at timestamp, micro_batches int, lines_read long, alerts_written long, lines_quarantined long"
+    spark.createDataFrame([row], schema).coalesce(1).write.mode("append").parquet(runs)
 
 
 if __name__ == "__main__":

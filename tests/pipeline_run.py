@@ -16,11 +16,11 @@ from spark_jobs.enrich_alerts import ENRICHED_COLUMNS
 from tests import oracle
 
 
-def run_demo(base: Path, data_dir: Path, root: str) -> dict:
-    """Run scripts/demo.py on data_dir with its own Airflow home under base and storage root."""
-    env = airflow_env(base / "airflow", OIL_DATA_DIR=str(data_dir), OIL_STORAGE_ROOT=root)
+def run_demo(base: Path, data_dir: Path, root: str, *demo_args: str, **env_overrides: str) -> dict:
+    """Run scripts/demo.py [demo_args] on data_dir with its own Airflow home under base and storage root."""
+    env = airflow_env(base / "airflow", OIL_DATA_DIR=str(data_dir), OIL_STORAGE_ROOT=root, **env_overrides)
     result = subprocess.run(
-        [sys.executable, str(settings.PROJECT_DIR / "scripts" / "demo.py")],
+        [sys.executable, str(settings.PROJECT_DIR / "scripts" / "demo.py"), *demo_args],
         env=env,
         capture_output=True,
         text=True,

@@ -30,6 +30,8 @@ from tests.airflow.replay import Query, Replay
 
 POSTGRES_URL_FILE = settings.VAR_DIR / "postgres" / "url"
 ARTIFACTS = settings.VAR_DIR / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
 SLICE_MINUTES = 360  # the default span: 20 slices of the MapR data, alerts in the last 8
 TIMINGS: dict[str, float] = {}
 
@@ -69,6 +71,33 @@ def airflow_database():
         admin.close()
 
 
+@pytest.fixture
+def browser():
+    """Debian's headless chromium, driven by selenium."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    yield driver
+    driver.quit()
+
+
+def log_in(browser, stack: RunningStack, page: str = "/dags") -> None:
+    """Open a page of the UI, which asks for the login first, and log in as the admin user."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(f"{stack.stack.url}{page}")
+    WebDriverWait(browser, 60).until(lambda d: "/auth/login" in d.current_url and d.find_elements(By.NAME, "password"))
+    browser.find_element(By.NAME, "username").send_keys("admin")
+    browser.find_element(By.NAME, "password").send_keys(stack.stack.password() + Keys.ENTER)
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -86,6 +115,7 @@ class RunningStack:
     replay_start: datetime
     stage_run_id: str
     database: str
+    monitor_root: Path  # OIL_MONITOR_ROOT of the stack: what its pump monitor page shows
     notes: dict = field(default_factory=dict)
 
     @property
@@ -106,6 +136,8 @@ class RunningStack:
 def airflow_stack(tmp_path_factory: pytest.TempPathFactory, data_dir: Path, airflow_database):
     base = tmp_path_factory.mktemp("airflow_stack")
     root = base / "storage"
+    # Empty until a test links it to outputs (tests/airflow/test_pump_monitor.py: the local pipeline's).
+    monitor_root = base / "monitored"
     replay = Replay.of(data_dir / settings.SENSOR_FILE, SLICE_MINUTES)
     first = (replay.with_alerts() or [0])[0]
     # Drop run k (every minute from the replay start) drops slice k; the first scheduled run comes a few
@@ -117,6 +149,7 @@ def airflow_stack(tmp_path_factory: pytest.TempPathFactory, data_dir: Path, airf
         "OIL_SLICE_MINUTES": str(SLICE_MINUTES),
         "OIL_DROP_EVERY_MINUTES": "1",
         "OIL_REPLAY_START": replay_start.isoformat(),
+        "OIL_MONITOR_ROOT": monitor_root.as_uri(),
     }
     if airflow_database:
         extra["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = airflow_database
@@ -149,6 +182,7 @@ def airflow_stack(tmp_path_factory: pytest.TempPathFactory, data_dir: Path, airf
             replay_start,
             stage_run,
             "postgresql" if airflow_database else "sqlite",
+            monitor_root,
         )
     finally:
         stopped = stack.stop()

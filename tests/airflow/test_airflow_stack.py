@@ -17,11 +17,9 @@ from scripts.airflow_stack import PROJECT_DAGS, backfill, wait_for
 from spark_jobs.daily_stats import STAT_COLUMNS
 from spark_jobs.enrich_alerts import ENRICHED_COLUMNS
 from tests import oracle
-from tests.airflow.conftest import ARTIFACTS, TIMINGS
+from tests.airflow.conftest import ARTIFACTS, TIMINGS, log_in
 from tests.dags.test_dag_integrity import EXPECTED_DAGS
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 BATCHES = 3
 
 
@@ -32,23 +30,8 @@ def rows_of(spark, files, columns) -> list[tuple]:
 
 
 # ---- web UI ---------------------------------------------------------------------------------------
-@pytest.fixture
-def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000"):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    yield driver
-    driver.quit()
-
-
 def test_web_ui_login_dag_list_and_successful_runs(airflow_stack, browser):
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import WebDriverWait
 
     started = time.monotonic()
@@ -63,10 +46,7 @@ def test_web_ui_login_dag_list_and_successful_runs(airflow_stack, browser):
     assert rest_dags == EXPECTED_DAGS
 
     # The UI asks for a login first.
-    browser.get(f"{url}/dags")
-    wait.until(lambda d: "/auth/login" in d.current_url and d.find_elements(By.NAME, "password"))
-    browser.find_element(By.NAME, "username").send_keys("admin")
-    browser.find_element(By.NAME, "password").send_keys(airflow_stack.stack.password() + Keys.ENTER)
+    log_in(browser, airflow_stack)
 
     # The DAG list: every project DAG.
     wait.until(lambda d: "/auth/login" not in d.current_url and f"{len(EXPECTED_DAGS)} Dags" in d.page_source)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import uuid
+from datetime import datetime, timezone
 
 import pytest
 
@@ -57,6 +58,27 @@ def test_files_land_where_the_lecture_puts_them(hdfs_pipeline, data_dir):
     dropped = listing("/sparkdata/oil/stream")
     assert all(name.startswith("sensor_") and kind == "FILE" for name, (kind, _) in dropped.items())  # none hidden
     assert sum(length for _, length in dropped.values()) == size[settings.SENSOR_FILE]  # every byte, once
+
+
+def test_pump_monitor_reads_the_outputs_on_hdfs(hdfs_pipeline, local_pipeline):
+    """The pump monitor's data through WebHDFS equals the local run's (which tests/plugins checks against
+    the oracle): the sinks' committed files, the partitioned statistics, the runs, the landed files."""
+    from include.pump_monitor import RUN_COLUMNS, MonitorData
+
+    on_hdfs, local = MonitorData(LECTURE_ROOT), MonitorData(local_pipeline["root"].as_uri())
+    assert on_hdfs.alerts(100) == local.alerts(100) and on_hdfs.alerts(100)["total"]
+    assert on_hdfs.pumps() == local.pumps() and on_hdfs.pumps()["pumps"]
+    for resid in local.known_pumps():
+        assert on_hdfs.daily(resid) == local.daily(resid)
+    now = datetime.now(timezone.utc)
+    assert on_hdfs.status(now)["newest_reading"] == local.status(now)["newest_reading"]
+    assert on_hdfs.status(now)["last_run"] is not None
+
+    def totals(data: MonitorData) -> list[int]:  # a rerun adds a run of zeros: compare the sums
+        runs = data.rows("runs", RUN_COLUMNS)
+        return [sum(run[column] for run in runs) for column in ("lines_read", "alerts_written", "lines_quarantined")]
+
+    assert totals(on_hdfs) == totals(local)
 
 
 def test_staging_rides_out_a_namenode_outage(hdfs_server, webhdfs_connection, tmp_path, data_dir):

@@ -1,0 +1,192 @@
+"""The pump monitor's data (include/pump_monitor.py): its pure functions on small cases, then
+MonitorData on the real pipeline's outputs (the `local_pipeline` session run) against the oracle."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from include import settings
+from include.pump_monitor import (
+    HINTS,
+    RUN_COLUMNS,
+    MonitorData,
+    alert_days,
+    committed_files,
+    daily_psi,
+    latest_alerts,
+    newest_first,
+    newest_reading,
+    pump_details,
+)
+from tests import oracle
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
+ARTIFACTS = settings.VAR_DIR / "artifacts"
+
+
+def moment(date: str, time_of_day: str) -> datetime:
+    return datetime.strptime(f"{date} {time_of_day}", "%m/%d/%y %H:%M").replace(tzinfo=timezone.utc)
+
+
+# ---- pure functions -------------------------------------------------------------------------------
+def log(*entries: dict) -> bytes:
+    return "\n".join(["v1", *map(json.dumps, entries)]).encode()
+
+
+def test_committed_files_follow_the_sink_log_from_its_latest_compaction():
+    entry = {"path": "a", "action": "add"}
+    files = committed_files(
+        {
+            "8": log({**entry, "path": "old-8"}),  # before the compaction: in 9.compact already
+            "9.compact": log({**entry, "path": "old-8"}, {**entry, "path": "b-9"}),
+            "10": log({**entry, "path": "c-10"}, {"path": "b-9", "action": "delete"}),
+            "11": log({**entry, "path": "d-11"}),
+        }
+    )
+    assert files == ["old-8", "c-10", "d-11"]
+
+
+def test_latest_alerts_newest_first_with_the_pumps_latest_maintenance():
+    alerts = [
+        {"resid": "P1", "date": "3/10/14", "time": "9:05", "psi": 0.1},
+        {"resid": "P2", "date": "3/11/14", "time": "0:01", "psi": 0.2},
+        {"resid": "P1", "date": "3/10/14", "time": "10:00", "psi": 0.3},
+    ]
+    events = [("1/2/12", "T.A", "Install"), ("3/4/13", "T.B", "Repair"), ("12/1/12", "T.C", "Inspection")]
+    enriched = [
+        {"resid": "P1", "pumpType": "HYDRO", "vendor": "V1", "eventDate": d, "technician": t, "description": w}
+        for d, t, w in events
+    ] * 2  # one row per alert and maintenance record: the same events again for P1's second alert
+    newest, details = newest_first(alerts), pump_details(enriched)
+    got = latest_alerts(newest, details, limit=2, resid=None, events=2)
+    assert [(a["resid"], a["time"]) for a in got] == [
+        ("P2", "2014-03-11T00:01:00+00:00"),
+        ("P1", "2014-03-10T10:00:00+00:00"),
+    ]
+    assert got[0]["pumpType"] is None and got[0]["maintenance"] == []  # P2 is not enriched yet
+    assert got[1]["vendor"] == "V1"
+    assert [m["eventDate"] for m in got[1]["maintenance"]] == ["3/4/13", "12/1/12"]  # by date, not by text
+    assert [(a["psi"], a["maintenance"]) for a in latest_alerts(newest, details, 10, "P1", 0)] == [(0.3, []), (0.1, [])]
+
+
+def test_daily_psi_marks_alert_days_and_keeps_days_without_statistics():
+    daily = [
+        {"resid": "P1", "date": "3/11/14", "minpsi": 0.1, "avgpsi": 5.0, "maxpsi": 9.0},
+        {"resid": "P1", "date": "3/10/14", "minpsi": 1.0, "avgpsi": 6.0, "maxpsi": 8.0},
+        {"resid": "P2", "date": "3/10/14", "minpsi": 2.0, "avgpsi": 3.0, "maxpsi": 4.0},
+    ]
+    alerts = [{"resid": "P1", "date": d} for d in ("3/11/14", "3/11/14", "3/12/14")] + [
+        {"resid": "P2", "date": "3/10/14"}
+    ]
+    assert daily_psi(daily, alert_days(alerts), "P1") == [
+        {"day": "2014-03-10", "min": 1.0, "avg": 6.0, "max": 8.0, "alerts": 0},
+        {"day": "2014-03-11", "min": 0.1, "avg": 5.0, "max": 9.0, "alerts": 2},
+        {"day": "2014-03-12", "min": None, "avg": None, "max": None, "alerts": 1},
+    ]
+    assert daily_psi(daily, alert_days(alerts), "P3") == []
+
+
+def test_newest_reading_skips_what_is_not_a_reading():
+    text = b"P1,3/10/14,23:59,1,1,1,1,1,1\nbroken line\nP2,3/11/14,0:01,1,1,1,1,1,1\nP3,3/10/14\n"
+    assert newest_reading(text) == datetime(2014, 3, 11, 0, 1, tzinfo=timezone.utc)
+    assert newest_reading(b"") is None
+
+
+def test_empty_root_says_what_to_run_first(tmp_path):
+    data = MonitorData(tmp_path.as_uri())
+    assert data.alerts(10) == {"total": 0, "counts": {}, "alerts": [], "hint": HINTS["alerts"]}
+    assert data.pumps() == {"pumps": [], "hint": HINTS["daily_stats"]}
+    status = data.status(NOW)
+    assert status["last_run"] is None and status["newest_reading"] is None
+    assert status["hint"] == f"{HINTS['stream']} {HINTS['runs']}"
+    assert "oil_streaming" in HINTS["alerts"] and "oil_daily_stats" in HINTS["daily_stats"]
+
+
+# ---- the real pipeline's outputs -------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def expected(data_dir: Path) -> dict:
+    readings = oracle.readings(data_dir / settings.SENSOR_FILE)
+    alerts = oracle.alerts(readings)
+    return {"readings": readings, "alerts": alerts, "daily": oracle.daily_stats(readings)}
+
+
+def test_alert_counts_and_latest_alerts_equal_the_oracle(local_pipeline, expected, data_dir):
+    data = MonitorData(local_pipeline["root"].as_uri())
+    got = data.alerts(limit=50)
+    counts = Counter(row[0] for row in expected["alerts"])
+    assert got["counts"] == dict(counts) and got["total"] == len(expected["alerts"])
+    if data_dir.name == "mapr":  # the lecture's figures
+        assert got["counts"] == {"NANTAHALLA": 1871, "LAGNAPPE": 181}
+    newest = sorted(expected["alerts"], key=lambda row: (moment(row[1], row[2]), row[0]), reverse=True)[:50]
+    assert [(a["resid"], a["date"], a["time"], a["psi"]) for a in got["alerts"]] == [
+        (resid, date, moment(date, time_of_day).isoformat(), psi) for resid, date, time_of_day, *_, psi, _chl in newest
+    ]
+    vendors = {row[0]: row for row in oracle.read_rows(data_dir / settings.VENDOR_FILE)}
+    maintenance = [row for row in oracle.read_rows(data_dir / settings.MAINT_FILE)]
+    for alert in got["alerts"]:
+        assert (alert["pumpType"], alert["vendor"]) == (vendors[alert["resid"]][1], vendors[alert["resid"]][4])
+        events = sorted(
+            (row for row in maintenance if row[0] == alert["resid"]),
+            key=lambda row: datetime.strptime(row[1], "%m/%d/%y"),
+            reverse=True,
+        )[:3]
+        assert [list(m.values()) for m in alert["maintenance"]] == [row[1:] for row in events]
+
+
+def test_daily_psi_of_every_pump_equals_the_oracle(local_pipeline, expected):
+    data = MonitorData(local_pipeline["root"].as_uri())
+    alert_days = Counter((row[0], row[1]) for row in expected["alerts"])
+    pumps = {resid for resid, _ in expected["daily"]}
+    assert {p["resid"] for p in data.pumps()["pumps"]} == pumps
+    for resid in pumps:
+        got = data.daily(resid)["days"]
+        dates = sorted((date for r, date in expected["daily"] if r == resid), key=lambda d: moment(d, "0:00"))
+        assert [day["day"] for day in got] == [moment(d, "0:00").date().isoformat() for d in dates]
+        for day, date in zip(got, dates, strict=True):
+            stats = expected["daily"][(resid, date)]
+            assert [day["min"], day["avg"], day["max"]] == pytest.approx(
+                [stats["minpsi"], stats["avgpsi"], stats["maxpsi"]], rel=1e-9, abs=1e-9
+            )
+            assert day["alerts"] == alert_days.get((resid, date), 0), (resid, date)
+
+
+def test_runs_and_freshness_equal_the_oracle(local_pipeline, expected):
+    data = MonitorData(local_pipeline["root"].as_uri())
+    runs = data.rows("runs", RUN_COLUMNS)
+    # Every line was read once and every alert written once, whatever runs came after (reruns add zeros).
+    assert sum(run["lines_read"] for run in runs) == len(expected["readings"])
+    assert sum(run["alerts_written"] for run in runs) == len(expected["alerts"])
+    assert sum(run["lines_quarantined"] for run in runs) == 0
+    status = data.status(NOW)
+    newest = max(moment(row["date"], row["time"]) for row in expected["readings"])
+    assert status["newest_reading"] == newest.isoformat()
+    assert status["reading_age_seconds"] == round((NOW - newest).total_seconds())
+    assert status["last_run"]["finished_at"] == max(run["finished_at"] for run in runs).isoformat() + "+00:00"
+    assert status["hint"] is None
+
+
+def test_answers_fast_once_read(local_pipeline):
+    """Measured: the first read of the outputs, then answers from the cache (only a listing)."""
+    data = MonitorData(local_pipeline["root"].as_uri())
+    timings = {}
+    for name, call in (
+        ("alerts", lambda: data.alerts(25)),
+        ("pumps", data.pumps),
+        ("daily", lambda: data.daily("NANTAHALLA")),
+        ("status", lambda: data.status(NOW)),
+    ):
+        started = time.perf_counter()
+        call()
+        timings[f"{name}_first_s"] = round(time.perf_counter() - started, 4)
+        started = time.perf_counter()
+        call()
+        timings[f"{name}_cached_s"] = round(time.perf_counter() - started, 4)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "pump_monitor_data_timings.json").write_text(json.dumps(timings, indent=2) + "\n")
+    assert all(seconds < 0.5 for name, seconds in timings.items() if name.endswith("_cached_s")), timings
