@@ -114,3 +114,10 @@ spark-down:  ## stop the Spark cluster, its workers and executors; nothing is le
 
 spark-status:  ## master state, ALIVE workers, running applications
 	$(PYTHON) scripts/spark_cluster.py status
+
+# ---- Benchmarks (scripts/bench.py; not part of the tests) --------------------------------------------
+.PHONY: bench
+BENCH_ARGS ?=
+
+bench: setup  ## benchmarks: Spark vs DuckDB at 1x/10x/100x, a 200-drop stream, latency through Airflow, DAG parse; writes BENCHMARKS.md (BENCH_ARGS="--only growth")
+	$(PYTHON) scripts/bench.py $(BENCH_ARGS)
