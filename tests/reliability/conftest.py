@@ -69,9 +69,10 @@ def fault_storage(tmp_path: Path, data_dir: Path) -> Path:
     return root
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def fault_airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One migrated Airflow home (SQLite) for the session; each test points it at its own storage."""
+    """A migrated Airflow home (SQLite) per test: the DAGs' Assets are named, and a home that saw them
+    under another storage root marks them inactive ("inactive assets in its outlets")."""
     home = tmp_path_factory.mktemp("fault_airflow")
     airflow(["db", "migrate"], airflow_env(home))
     return home
