@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from dataclasses import dataclass, field
 
 from pyspark.sql import DataFrame, SparkSession
@@ -10,12 +12,22 @@ from pyspark.sql.streaming import StreamingQuery
 from include import settings
 
 
-def get_session(app_name: str) -> SparkSession:
-    """The job's session with the project's settings (an existing session is reused, as in tests)."""
+def get_session(app_name: str, master: str | None = None) -> SparkSession:
+    """The job's session with the project's settings (an existing session is reused, as in tests).
+    master: only outside spark-submit (tests, benchmarks), which sets it otherwise."""
     builder = SparkSession.builder.appName(app_name)
+    if master:
+        builder = builder.master(master)
     for key, value in settings.SPARK_CONF.items():
         builder = builder.config(key, value)
     return builder.getOrCreate()
+
+
+def local_session(app_name: str) -> SparkSession:
+    """A local[2] session in this process, as spark-submit would set it up (tests, benchmarks)."""
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("SPARK_CONF_DIR", str(settings.SPARK_CONF_DIR))
+    return get_session(app_name, master="local[2]")
 
 
 def start_available_now(df: DataFrame, name: str, output: str, checkpoint: str) -> StreamingQuery:

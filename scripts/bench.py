@@ -117,14 +117,9 @@ def busiest_day(source: Path) -> str:
 
 
 def spark_session():
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    os.environ.setdefault("SPARK_CONF_DIR", str(settings.SPARK_CONF_DIR))
-    from pyspark.sql import SparkSession
+    from include.spark_runtime import local_session
 
-    builder = SparkSession.builder.master("local[2]").appName("oil-bench")
-    for key, value in settings.SPARK_CONF.items():
-        builder = builder.config(key, value)
-    return builder.getOrCreate()
+    return local_session("oil-bench")
 
 
 def alert_run(source: Path, out: Path) -> list[str]:

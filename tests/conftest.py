@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -25,14 +23,9 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def spark():
     """One local Spark session for every unit test; the jobs' main() reuses it (getOrCreate)."""
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    os.environ.setdefault("SPARK_CONF_DIR", str(settings.SPARK_CONF_DIR))
-    from pyspark.sql import SparkSession
+    from include.spark_runtime import local_session
 
-    builder = SparkSession.builder.master("local[2]").appName("oil-tests")
-    for key, value in settings.SPARK_CONF.items():
-        builder = builder.config(key, value)
-    session = builder.getOrCreate()
+    session = local_session("oil-tests")
     yield session
     session.stop()
 
