@@ -21,7 +21,8 @@ from airflow.sdk import Param, dag
 
 from include import settings
 from include.assets import DAILY_STATS
-from include.dag_defaults import DATA_START, DEFAULT_ARGS, TAGS, spark_job
+from include.dag_defaults import DATA_START, DEFAULT_ARGS, TAGS
+from include.spark_task import spark_job
 
 LAYOUT = settings.Layout()
 

@@ -26,15 +26,15 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
-from airflow.providers.apache.hdfs.sensors.web_hdfs import WebHdfsSensor
 from airflow.sdk import Param, dag
 from airflow.timetables.assets import AssetOrTimeSchedule
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from include import settings
 from include.assets import ALERTS, ALERTS_ENRICHED, SENSOR_LANDING
-from include.dag_defaults import DATA_START, DEFAULT_ARGS, TAGS, spark_job
+from include.dag_defaults import DATA_START, DEFAULT_ARGS, TAGS
 from include.hdfs_storage import hdfs_path
+from include.spark_task import spark_job
 
 LAYOUT = settings.Layout()
 
@@ -106,6 +106,9 @@ def oil_streaming():
     )
     alerts >> enrich
     if urlparse(LAYOUT.root).scheme == "hdfs":
+        # Imported here: only DAGs on HDFS pay for the HDFS provider when the file is parsed.
+        from airflow.providers.apache.hdfs.sensors.web_hdfs import WebHdfsSensor
+
         landing = WebHdfsSensor(
             task_id="landing_directory_exists",
             filepath=hdfs_path(LAYOUT.stream),

@@ -1,6 +1,7 @@
-"""What every DAG of the project shares: default arguments and the Spark job task.
+"""What every DAG of the project shares: default arguments, start date, tags.
 
-Imported at DAG parse time: keep it to constants and constructors (no I/O, no pyspark).
+Imported at DAG parse time by every DAG: constants only (the Spark task is in include/spark_task.py,
+so the DAGs without one do not import the Spark provider).
 """
 
 from __future__ import annotations
@@ -8,9 +9,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
-
-from include import settings
 
 DEFAULT_ARGS = {
     "owner": "oil-pipeline",
@@ -20,37 +18,3 @@ DEFAULT_ARGS = {
 # Start of the data set: the first day the sensors report.
 DATA_START = pendulum.datetime(2014, 3, 10, tz="UTC")
 TAGS = ["oil-pumps"]
-
-
-class ProjectSparkSubmitOperator(SparkSubmitOperator):
-    """spark-submit with the project's modules zipped into --py-files, built when the task runs."""
-
-    def execute(self, context):
-        from include import job_package
-
-        self.py_files = str(job_package.build())
-        return super().execute(context)
-
-
-def spark_job(task_id: str, job: str, application_args: list[str], **kwargs) -> SparkSubmitOperator:
-    """spark-submit of spark_jobs/<job>.py on the master named by the Spark connection.
-
-    The same on local[N], a standalone cluster, YARN or Kubernetes: the master (and deploy-mode)
-    come from the connection, executor memory and cores from settings.SPARK_CONF, and the modules
-    the job imports travel with it as --py-files (include/job_package.py).
-    """
-    return ProjectSparkSubmitOperator(
-        task_id=task_id,
-        application=str(settings.PROJECT_DIR / "spark_jobs" / f"{job}.py"),
-        name=f"oil_{job}",
-        conn_id=settings.SPARK_CONN_ID,
-        application_args=application_args,
-        conf=settings.SPARK_CONF,
-        # The driver imports include.* from the checkout too; executors' Python: settings.SPARK_PYTHON.
-        env_vars={
-            "PYTHONPATH": str(settings.PROJECT_DIR),
-            "PYSPARK_PYTHON": settings.SPARK_PYTHON,
-            "SPARK_CONF_DIR": str(settings.SPARK_CONF_DIR),
-        },
-        **kwargs,
-    )

@@ -74,6 +74,8 @@ SPARK_CONF = {
     "spark.sql.sources.partitionOverwriteMode": "dynamic",
     # Keep every micro-batch's progress of a run, for the job summaries.
     "spark.sql.streaming.numRecentProgressUpdates": "100000",
+    # Checkpoint offsets and commits of 20 batches, not 100: recovery needs the last one (BENCHMARKS.md).
+    "spark.sql.streaming.minBatchesToRetain": os.getenv("OIL_SPARK_MIN_BATCHES_TO_RETAIN", "20"),
     # An HDFS client that outlives a NameNode restart retries instead of failing on a dead connection.
     "spark.hadoop.dfs.client.retry.policy.enabled": "true",
     "spark.executor.memory": os.getenv("OIL_SPARK_EXECUTOR_MEMORY", "768m"),
@@ -82,6 +84,15 @@ SPARK_CONF = {
     "spark.cores.max": os.getenv("OIL_SPARK_CORES_MAX", "2"),
     # Any other Spark property, as a JSON object (e.g. spark.kubernetes.container.image on Kubernetes).
     **json.loads(os.getenv("OIL_SPARK_CONF") or "{}"),
+}
+# JVM options of the driver of each spark-submit. A streaming run or a day of this data set lasts
+# seconds: the JIT's first tier only starts it 20% sooner, but costs 40% on a 100x batch
+# (BENCHMARKS.md). Set it to "" for large batches.
+SPARK_DRIVER_JAVA_OPTIONS = os.getenv("OIL_SPARK_DRIVER_JAVA_OPTIONS", "-XX:TieredStopAtLevel=1")
+# What SparkSubmitOperator passes as --conf (an OIL_SPARK_CONF driver option wins).
+SPARK_SUBMIT_CONF = {
+    **({"spark.driver.extraJavaOptions": SPARK_DRIVER_JAVA_OPTIONS} if SPARK_DRIVER_JAVA_OPTIONS else {}),
+    **SPARK_CONF,
 }
 
 # The Spark standalone cluster of `make spark-up` (scripts/spark_cluster.py): a master and

@@ -48,7 +48,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     spark = get_session("oil-daily-stats")
-    readings = valid_readings(read_sensor_csv(spark, args.source))
+    readings = valid_readings(read_sensor_csv(spark, args.source, args.day))
     stats = daily_statistics(readings, args.day).cache()
     pumps = stats.count()
     if pumps:

@@ -88,3 +88,15 @@ def test_real_data_alerts_equal_the_oracle(spark, tmp_path, data_dir, threshold)
     expected = oracle.alerts(oracle.readings(data_dir / "sensordata.csv"), threshold)
     assert rows(spark, tmp_path / "alerts", oracle.SENSOR_COLUMNS) == expected
     assert spark.read.parquet(str(tmp_path / "quarantine")).count() == 0
+
+
+def test_every_spelling_of_a_low_psi_alerts(spark, tmp_path):
+    """The alert query tests the raw psi field before it parses a line (BENCHMARKS.md): whatever way a
+    number is written, the alerts are those the oracle finds reading the file with Python's csv and float."""
+    spellings = ["0.2", " 0.3", '"0.1"', '" 0.25 "', "1e-1", ".4", "-0.0", "+0.3", "4e-1", "0.5", "5e-1", '"7"', "50"]
+    lines = [f"P1,3/10/14,1:{minute:02d},10.27,1.73,881,1.56,{psi},1.94" for minute, psi in enumerate(spellings)]
+    write(tmp_path / "stream" / "a.csv", lines)
+    run(tmp_path)
+    expected = oracle.alerts(oracle.readings(tmp_path / "stream" / "a.csv"))
+    assert len(expected) == 9  # every spelling below 0.5
+    assert rows(spark, tmp_path / "alerts", oracle.SENSOR_COLUMNS) == expected

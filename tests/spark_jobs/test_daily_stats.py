@@ -78,3 +78,29 @@ def test_a_rerun_in_the_same_session_reads_the_files_again(spark, tmp_path, data
     run(landing, tmp_path / "stats", day)
     expected = {k: v for k, v in oracle.daily_stats(oracle.readings(source)).items() if k[1] == f"{day:%-m/%-d/%y}"}
     assert_equal_to_oracle(stats_by_key(spark, tmp_path / "stats"), expected)
+
+
+def test_every_spelling_of_the_day_counts_and_a_date_of_no_day_fails_nothing(spark, tmp_path, data_dir):
+    """The job tests each raw line's date field before it parses the line (BENCHMARKS.md): a quoted or
+    zero-padded date of the day still counts, and a reading whose date is no day is in no day's figures."""
+    source = data_dir / "sensordata.csv"
+    day = days_in(source)[0]
+    rows = [r for r in oracle.read_rows(source) if datetime.strptime(r[1], "%m/%d/%y").date() == day][:30]
+    spellings = [rows[0][1], f'"{rows[0][1]}"', f"{day:%m/%d/%y}"]  # as in the file, quoted, zero-padded
+    lines = [",".join([r[0], spellings[i % 3], *r[2:]]) for i, r in enumerate(rows)]
+    # dates of no day; the last passes the raw-line test (it holds "10/14" for 2014-03-10) and must not fail the job
+    no_day = ["someday", "13/45/14", "", f"x{day.day}/{day:%y}"]
+    lines += [f"P9,{text},1:00,1,1,1,1,1,1" for text in no_day]
+    (tmp_path / "mixed.csv").write_text("\n".join(lines) + "\n")
+    run(tmp_path / "mixed.csv", tmp_path / "stats", day)
+
+    def of_the_day(text: str) -> bool:
+        try:
+            return datetime.strptime(text, "%m/%d/%y").date() == day
+        except ValueError:
+            return False
+
+    all_days = oracle.daily_stats(oracle.readings(tmp_path / "mixed.csv"))
+    expected = {key: stats for key, stats in all_days.items() if of_the_day(key[1])}
+    assert {key[1] for key in expected} == {rows[0][1], f"{day:%m/%d/%y}"}  # grouped by the date as written
+    assert_equal_to_oracle(stats_by_key(spark, tmp_path / "stats"), expected)
