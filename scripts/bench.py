@@ -206,6 +206,8 @@ def bench_submit(data: Path, scales: list[int], runs: int) -> list[dict]:
     day = busiest_day(sensor)
     env = {**airflow_env(), "SPARK_CONF_DIR": str(settings.SPARK_CONF_DIR), "PYSPARK_PYTHON": sys.executable}
     out = WORK / "out" / "submit"
+    # As SparkSubmitOperator submits a job: the project's Spark settings as --conf.
+    conf = [arg for item in settings.SPARK_SUBMIT_CONF.items() for arg in ("--conf", "=".join(item))]
     figures = []
     for scale in scales:
         folder = replicated(sensor, scale)
@@ -216,8 +218,6 @@ def bench_submit(data: Path, scales: list[int], runs: int) -> list[dict]:
             script = settings.PROJECT_DIR / "spark_jobs" / f"{job}.py"
 
             def submit(script=script, args=args) -> None:
-                # As SparkSubmitOperator submits it: the project's Spark settings as --conf.
-                conf = [arg for item in settings.SPARK_SUBMIT_CONF.items() for arg in ("--conf", "=".join(item))]
                 command = [str(BIN_DIR / "spark-submit"), "--master", "local[2]", *conf, str(script), *args()]
                 subprocess.run(command, env=env, check=True, capture_output=True, timeout=1800)
 
@@ -390,22 +390,17 @@ def bench_parse(runs: int) -> dict:
     airflow(["db", "migrate"], env, timeout=600)
     per_file = {}
     for path in sorted((settings.PROJECT_DIR / "dags").glob("*.py")):
-        figure = {}
+        figure, pyspark_seen = {}, set()
         for mode in PARSE_MODES:
             times = []
             for _ in range(runs):
-                result = subprocess.run(
-                    [sys.executable, "-c", PARSE_ONE, str(path), mode],
-                    env=env,
-                    check=True,
-                    capture_output=True,
-                    text=True,
-                )
+                command = [sys.executable, "-c", PARSE_ONE, str(path), mode]
+                result = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
                 seconds, pyspark_imported = result.stdout.split()[-2:]
                 times.append(float(seconds))
-                figure["pyspark"] = figure.get("pyspark", False) or pyspark_imported == "True"
+                pyspark_seen.add(pyspark_imported)
             figure[f"{mode}_ms"] = round(statistics.median(times) * 1000, 1)
-        per_file[path.name] = figure
+        per_file[path.name] = {**figure, "pyspark": "True" in pyspark_seen}
     result = airflow(["dags", "report", "--output", "json"], env, timeout=600)
     report = json.loads(next(line for line in result.stdout.splitlines() if line.startswith("[{")))
     seconds = [datetime.strptime(row["duration"], "%H:%M:%S.%f") for row in report]
@@ -482,8 +477,7 @@ def markdown(results: dict) -> str:
             "|---|---:|---:|---|",
         ]
         lines += [
-            f"| `{name}` | {f.get('processor_ms', '')} | {f.get('cold_ms', f.get('ms'))} | "
-            f"{'yes' if f['pyspark'] else 'no'} |"
+            f"| `{name}` | {f['processor_ms']} | {f['cold_ms']} | {'yes' if f['pyspark'] else 'no'} |"
             for name, f in parse["per_file"].items()
         ]
         lines += [f"| whole folder | {parse['folder_ms']} | | |", ""]
