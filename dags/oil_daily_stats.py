@@ -3,12 +3,12 @@
 
 The lecture's query: for each pump (`resid`) and day, max, min and average of `hz`, `disp`,
 `flow`, `sedPPM`, `psi` and `chlPPM` (columns `maxhz, minhz, avghz, ..., avgchlPPM`), over the
-readings that have arrived in `<root>/stream/`. Output: `<root>/output/daily_stats/`, Parquet
-partitioned by `day`.
+day's partition of the readings table that `oil_streaming` fills (`<root>/output/readings/`).
+Output: `<root>/output/daily_stats/`, a Delta table partitioned by `day`.
 
 The run for day D computes day D: the day of its logical date (Airflow 3's `@daily` is a cron
-trigger, so a run's logical date is the day itself), or the `day` param. Only that day's partition
-is replaced, so re-runs and backfills are idempotent.
+trigger, so a run's logical date is the day itself), or the `day` param. Only that day is
+replaced, in one commit (`replaceWhere`), so re-runs and backfills are idempotent.
 
 Backfill the data set's five days:
 `airflow backfill create --dag-id oil_daily_stats --from-date 2014-03-10 --to-date 2014-03-14`.
@@ -49,8 +49,8 @@ def oil_daily_stats():
         "daily_stats",
         "daily_stats",
         [
-            "--source",
-            LAYOUT.stream,
+            "--readings",
+            LAYOUT.output("readings"),
             "--output",
             LAYOUT.output("daily_stats"),
             "--day",

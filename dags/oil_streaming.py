@@ -4,10 +4,14 @@
 Two Spark Structured Streaming jobs, each `trigger(availableNow=True)` with a checkpoint, so a
 run processes exactly the files dropped since the last run, then stops:
 
-1. `alerts` (`spark_jobs/alerts.py`): readings of `<root>/stream/` with `psi < threshold` to
-   `<root>/output/alerts/`; lines that are not whole readings to `<root>/output/quarantine/`.
+1. `alerts` (`spark_jobs/alerts.py`): every line of `<root>/stream/` parsed once; whole readings
+   to the Delta table `<root>/output/readings/`, those with `psi < threshold` to
+   `<root>/output/alerts/`, lines that are not whole readings to `<root>/output/quarantine/`.
+   Keyed by reading (resid, date, time): a file delivered twice, a retried batch or a run after a
+   lost checkpoint adds nothing.
 2. `enrich_alerts` (`spark_jobs/enrich_alerts.py`): the new alerts joined with the pump vendor
-   and maintenance files of `<root>/info/` to `<root>/output/alerts_enriched/`.
+   and maintenance files of `<root>/info/` to `<root>/output/alerts_enriched/`; after a corrected
+   reference file is staged, the whole table is rebuilt with it.
 
 On HDFS (`OIL_STORAGE_ROOT=hdfs://...`), a `WebHdfsSensor` first waits for the landing directory
 (run `oil_stage` to create it), so a run never starts Spark on a path that is not there.
@@ -76,6 +80,8 @@ def oil_streaming():
             LAYOUT.output("alerts"),
             "--quarantine",
             LAYOUT.output("quarantine"),
+            "--readings",
+            LAYOUT.output("readings"),
             "--checkpoints",
             LAYOUT.path("checkpoints"),
             "--threshold",

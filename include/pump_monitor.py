@@ -1,11 +1,12 @@
-"""What the pump monitor (plugins/pump_monitor.py) shows, read from the pipeline's Parquet outputs.
+"""What the pump monitor (plugins/pump_monitor.py) shows, read from the pipeline's Delta tables.
 
-No Spark: the outputs are read with pyarrow through the storage seam (include/storage.py), so the
-same code reads a local root and an HDFS root (WebHDFS). The Airflow api-server imports this module.
+No Spark: the tables are read with ``deltalake`` (delta-rs) through their transaction log, which
+opens a local root and an HDFS root (hdfs://, the NameNode's RPC port) alike; the landing
+directory is listed through the storage seam (include/storage.py). The Airflow api-server imports
+this module.
 
-- ``MonitorData(root)`` reads the outputs under a storage root. A streaming sink's files are the ones
-  its ``_spark_metadata`` log has committed (what Spark itself reads); each output is read again only
-  when its version (the log's or the folder's file names) changes, so a page view costs listings.
+- ``MonitorData(root)`` reads the tables under a storage root. Each table is read again only when
+  its version (the log's latest commit) changes, so a page view costs a look at each log.
 - The functions below it are pure, over rows (dicts): what each endpoint returns.
 """
 
@@ -18,8 +19,8 @@ import threading
 from collections import Counter, defaultdict
 from datetime import datetime, timezone
 
-import pyarrow as pa
-import pyarrow.parquet as pq
+from deltalake import DeltaTable
+from deltalake.exceptions import TableNotFoundError
 
 from include.settings import Layout
 from include.storage import Storage, storage_for
@@ -28,7 +29,6 @@ ALERT_COLUMNS = ("resid", "date", "time", "psi")
 ENRICHED_COLUMNS = ("resid", "pumpType", "vendor", "eventDate", "technician", "description")
 DAILY_COLUMNS = ("resid", "date", "minpsi", "avgpsi", "maxpsi")
 RUN_COLUMNS = ("finished_at", "micro_batches", "lines_read", "alerts_written", "lines_quarantined")
-SINK_LOG = "_spark_metadata"
 
 # What to run first, per output, for the empty states.
 HINTS = {
@@ -54,26 +54,6 @@ def event_time(date: str, time: str) -> datetime:
 def day_of(date: str) -> str:
     """ISO day of a M/D/YY date."""
     return datetime.strptime(date, "%m/%d/%y").date().isoformat()
-
-
-def committed_files(log: dict[str, bytes]) -> list[str]:
-    """Files a Spark file sink has committed, from its metadata log {file name: content}.
-
-    The log has one file per batch (``N``) and, every few batches, ``N.compact`` holding every entry
-    up to N; older batch files may be deleted later. Each holds a version line, then JSON entries."""
-    batches = {int(name.split(".")[0]): name for name in log if name.split(".")[0].isdigit()}
-    compacts = [batch for batch, name in batches.items() if name.endswith(".compact")]
-    start = max(compacts, default=-1)
-    files: dict[str, None] = {}
-    for batch in sorted(b for b in batches if b >= start):
-        for line in log[batches[batch]].decode().splitlines()[1:]:
-            if line.strip():
-                entry = json.loads(line)
-                if entry.get("action", "add") == "add":
-                    files[entry["path"]] = None
-                else:
-                    files.pop(entry["path"], None)
-    return list(files)
 
 
 def alert_counts(alerts: list[dict]) -> dict[str, int]:
@@ -156,7 +136,7 @@ def last_run(runs: list[dict]) -> dict | None:
     if not runs:
         return None
     run = dict(max(runs, key=lambda r: r["finished_at"]))
-    # Spark writes timestamps as INT96, without a zone: UTC instants (the session's time zone is UTC).
+    # A Delta timestamp is a UTC instant; say so whether or not the reader attached the zone.
     run["finished_at"] = run["finished_at"].replace(tzinfo=timezone.utc).isoformat()
     return run
 
@@ -171,46 +151,20 @@ class MonitorData:
         self._cache: dict[str, tuple[tuple, list[dict]]] = {}
         self._lock = threading.Lock()
 
-    def _version(self, folder: str) -> tuple:
-        """What changes when an output does: a streaming sink's log file names, else its data files
-        (partition folders included). Listings only: cheap, also through WebHDFS."""
-        names = self.storage.list_names(folder)
-        if SINK_LOG in names:
-            return (SINK_LOG, *(name for name in self.storage.list_names(f"{folder}/{SINK_LOG}") if not hidden(name)))
-        files = []
-        for name in names:
-            if hidden(name):
-                continue
-            inner = self.storage.list_names(f"{folder}/{name}") if "=" in name else []
-            files += [f"{folder}/{name}/{part}" for part in inner if not hidden(part)] or [f"{folder}/{name}"]
-        return tuple(files)
-
-    def _data_files(self, folder: str, version: tuple) -> list[str]:
-        """The files to read: those a sink's log has committed (as Spark reads a sink), else all."""
-        if version[:1] != (SINK_LOG,):
-            return list(version)
-        log_dir = f"{folder}/{SINK_LOG}"
-        return committed_files({name: self.storage.read_bytes(f"{log_dir}/{name}") for name in version[1:]})
-
     def rows(self, output: str, columns: tuple[str, ...]) -> list[dict]:
-        """The rows of output/<output> (only the given columns); [] when it is not there yet."""
-        folder = self.layout.output(output)
-        version = self._version(folder)
+        """The rows of the table output/<output> (only the given columns); [] when it is not there yet."""
+        try:
+            table = DeltaTable(self.layout.output(output))
+        except TableNotFoundError:
+            return []
         key = f"{output}:{','.join(columns)}"
         with self._lock:
             cached = self._cache.get(key)
-        if cached and cached[0] == version:
+        if cached and cached[0] == table.version():
             return cached[1]
-        files = self._data_files(folder, version)
-        tables = [
-            pq.read_table(
-                pa.BufferReader(self.storage.read_bytes(uri)), columns=list(columns), coerce_int96_timestamp_unit="us"
-            )
-            for uri in files
-        ]
-        rows = pa.concat_tables(tables).to_pylist() if tables else []
+        rows = table.to_pyarrow_table(columns=list(columns)).to_pylist()
         with self._lock:
-            self._cache[key] = (version, rows)
+            self._cache[key] = (table.version(), rows)
         return rows
 
     def _derived(self, name: str, compute, *inputs: list[dict]):

@@ -12,12 +12,24 @@ from operator import and_
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql.window import Window
 
 from include.schemas import CORRUPT_RECORD, DATE_FORMAT, SENSOR, SENSOR_COLUMNS, SENSOR_MEASURES, ddl
 
 SOURCE_FILE = "source_file"
+FILE_TIME = "file_modification_time"
 RAW_LINE = "raw_line"
-QUARANTINE_COLUMNS = (RAW_LINE, SOURCE_FILE, "reason")
+REASON = "reason"
+OCCURRENCES = "occurrences"
+# A quarantined line is kept once per file it came in, with how many times it stands there.
+QUARANTINE_KEY = (SOURCE_FILE, RAW_LINE)
+QUARANTINE_COLUMNS = (SOURCE_FILE, RAW_LINE, REASON, OCCURRENCES)
+# Readings are keyed by pump and time; the readings table is partitioned by the reading's day.
+READING_KEY = ("resid", "date", "time")
+DAY = "day"
+STATUS = "status"
+NEW, REPEAT, CONFLICT = "new", "repeat", "conflict"
+CONFLICT_REASON = "same resid, date and time as an earlier reading, other values (the first is kept)"
 
 # PERMISSIVE keeps a malformed line whole in CORRUPT_RECORD instead of failing or dropping it.
 CSV_OPTIONS = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT_RECORD}
@@ -27,6 +39,8 @@ CSV_OPTIONS = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT_RECORD
 SENSOR_FILE_GLOB = "*.csv"
 # What parse_lines puts where a line's bytes are not valid UTF-8.
 REPLACEMENT_CHARACTER = "\ufffd"
+# A line's place in its file's part: monotonically_increasing_id() as the file is read.
+LINE_ORDER = "line_order"
 BYTE_ORDER_MARK = "\ufeff"
 MAX_LINE_CHARACTERS = 1 << 30
 # A header line: its first field is the first column's name.
@@ -42,21 +56,31 @@ def parse_lines(lines: DataFrame) -> DataFrame:
     # A byte-order mark is not data. startswith, not a regular expression: this runs on every line.
     raw = F.when(value.startswith(BYTE_ORDER_MARK), F.substring(value, 2, MAX_LINE_CHARACTERS)).otherwise(value)
     parsed = F.from_csv(raw, ddl(SENSOR, with_corrupt_record=True), CSV_OPTIONS)
-    return lines.select(raw.alias(RAW_LINE), parsed.alias("r")).select(RAW_LINE, "r.*")
+    carried = [name for name in lines.columns if name != "value"]  # e.g. the source file
+    return lines.select(*carried, raw.alias(RAW_LINE), parsed.alias("r")).select(*carried, RAW_LINE, "r.*")
+
+
+def _with_source(lines: DataFrame) -> DataFrame:
+    """Each line with its file and the file's modification time: which delivery came first."""
+    return lines.select(
+        "value",
+        F.col("_metadata.file_path").alias(SOURCE_FILE),
+        F.col("_metadata.file_modification_time").alias(FILE_TIME),
+    )
 
 
 def read_sensor_csv(spark: SparkSession, path: str, day: date | None = None) -> DataFrame:
     """Batch read of sensor CSV files, every line kept; with day, only the lines that may be of that day."""
     lines = spark.read.option("pathGlobFilter", SENSOR_FILE_GLOB).text(path)
-    return parse_lines(lines if day is None else lines.where(may_be_of_day(day)))
+    return parse_lines(_with_source(lines if day is None else lines.where(may_be_of_day(day))))
 
 
 def sensor_line_stream(spark: SparkSession, path: str, max_files_per_trigger: int | None = None) -> DataFrame:
-    """Streaming read of the landing directory's lines, as text (parse_lines parses them)."""
+    """Streaming read of the landing directory's lines, as text with their file (parse_lines parses them)."""
     reader = spark.readStream.option("pathGlobFilter", SENSOR_FILE_GLOB)
     if max_files_per_trigger:
         reader = reader.option("maxFilesPerTrigger", max_files_per_trigger)
-    return reader.text(path)
+    return _with_source(reader.text(path))
 
 
 def read_sensor_stream(spark: SparkSession, path: str, max_files_per_trigger: int | None = None) -> DataFrame:
@@ -118,6 +142,39 @@ def valid_readings(df: DataFrame) -> DataFrame:
     return df.where(_is_valid()).select(*SENSOR_COLUMNS)
 
 
+def is_valid(df: DataFrame) -> DataFrame:
+    """The parsed lines with a boolean column `valid` (the split valid_readings/quarantine_records make)."""
+    return df.withColumn("valid", _is_valid())
+
+
+def with_status(readings: DataFrame, stored: DataFrame) -> DataFrame:
+    """Each reading with its STATUS against the readings already stored and the others of its batch:
+    NEW (first of its key), REPEAT (its key again, same values) or CONFLICT (its key, other values).
+
+    readings: SENSOR_COLUMNS, SOURCE_FILE, FILE_TIME and LINE_ORDER (the line's order in its file);
+    stored: SENSOR_COLUMNS of the readings table (those that may share a key with readings).
+    The first of a key is the stored one, else the batch's first by file time, file, line: the order
+    in which the file source reads files, so any batching of the same files agrees on it."""
+    key = list(READING_KEY)
+    values = F.struct(*SENSOR_MEASURES)
+    first_in_batch = Window.partitionBy(*key).orderBy(FILE_TIME, SOURCE_FILE, LINE_ORDER)
+    ranked = readings.withColumn("_rank", F.row_number().over(first_in_batch)).withColumn(
+        "_first", F.first(values).over(first_in_batch)
+    )
+    joined = ranked.join(stored.select(*key, values.alias("_stored")), key, "left")
+    status = (
+        F.when(F.col("_stored").isNull() & (F.col("_rank") == 1), F.lit(NEW))
+        .when(values == F.coalesce(F.col("_stored"), F.col("_first")), F.lit(REPEAT))
+        .otherwise(F.lit(CONFLICT))
+    )
+    return joined.withColumn(STATUS, status).drop("_rank", "_first", "_stored")
+
+
+def quarantine_entries(records: DataFrame) -> DataFrame:
+    """Quarantine records (SOURCE_FILE, RAW_LINE, REASON) as table rows: one per line and file, counted."""
+    return records.groupBy(*QUARANTINE_KEY).agg(F.first(REASON).alias(REASON), F.count(F.lit(1)).alias(OCCURRENCES))
+
+
 def quarantine_records(df: DataFrame) -> DataFrame:
     """Every other line, with the raw text, the file it came from and why it was set aside."""
     raw = F.col(RAW_LINE)
@@ -133,9 +190,7 @@ def quarantine_records(df: DataFrame) -> DataFrame:
         .when(_not_finite_columns() != "", F.concat(F.lit("not a finite number in "), _not_finite_columns()))
         .otherwise(F.concat(F.lit("missing value in "), _missing_columns()))
     )
-    # The file's name only for the lines set aside: input_file_name() after the filter costs nothing
-    # on the others, where _metadata.file_path would be carried on every line read (a sixth of the query).
-    return df.where(~_is_valid()).select(RAW_LINE, F.input_file_name().alias(SOURCE_FILE), reason.alias("reason"))
+    return df.where(~_is_valid()).select(SOURCE_FILE, RAW_LINE, reason.alias(REASON))
 
 
 def event_day(date_column: str = "date") -> Column:

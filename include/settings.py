@@ -63,6 +63,15 @@ SPARK_CONN_ID = os.getenv("OIL_SPARK_CONN_ID", "spark_default")
 # Python of the Spark executors: on a cluster, the interpreter path on the worker hosts.
 SPARK_PYTHON = os.getenv("OIL_SPARK_PYTHON") or sys.executable
 
+# Delta Lake's jars, fetched once by `make setup` from conf/delta/pom.xml. Every table under
+# <root>/output/ is a Delta table; spark-submit ships the jars to a cluster's executors.
+DELTA_JARS_DIR = VAR_DIR / "delta" / "lib"
+DELTA_JARS = ",".join(str(path) for path in sorted(DELTA_JARS_DIR.glob("*.jar")))
+
+# VACUUM (dags/oil_table_maintenance.py) removes files no table version younger than this refers to.
+# Delta's own default is 7 days: a reader or a time-travel query older than this may fail.
+VACUUM_RETAIN_HOURS = float(os.getenv("OIL_VACUUM_RETAIN_HOURS", "168"))
+
 # Spark settings for a small machine: few shuffle partitions, no Spark UI on Airflow's port.
 # The executor resources count on a cluster (spark://, yarn, k8s://) and are ignored by local[N].
 SPARK_CONF = {
@@ -72,6 +81,13 @@ SPARK_CONF = {
     "spark.ui.showConsoleProgress": "false",
     "spark.driver.memory": os.getenv("OIL_SPARK_DRIVER_MEMORY", "2g"),
     "spark.sql.sources.partitionOverwriteMode": "dynamic",
+    "spark.jars": DELTA_JARS,
+    "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+    "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+    # MERGE and the log's checkpoints are small here: Delta's defaults assume a large cluster.
+    "spark.databricks.delta.snapshotPartitions": "2",
+    # A VACUUM retention below Delta's 7 days is the operator's choice (OIL_VACUUM_RETAIN_HOURS).
+    "spark.databricks.delta.retentionDurationCheck.enabled": "false",
     # Keep every micro-batch's progress of a run, for the job summaries.
     "spark.sql.streaming.numRecentProgressUpdates": "100000",
     # Checkpoint offsets and commits of 20 batches, not 100: recovery needs the last one (BENCHMARKS.md).

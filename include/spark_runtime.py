@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pyspark.sql import DataFrame, SparkSession
@@ -30,18 +32,41 @@ def local_session(app_name: str) -> SparkSession:
     return get_session(app_name, master="local[2]")
 
 
-def start_available_now(df: DataFrame, name: str, output: str, checkpoint: str) -> StreamingQuery:
-    """Append df to a Parquet sink: everything new, then stop. The checkpoint plus the sink's
-    metadata log make each input row land exactly once, whatever the batching."""
-    return (
-        df.writeStream.queryName(name)
-        .format("parquet")
-        .option("path", output)
-        .option("checkpointLocation", checkpoint)
-        .outputMode("append")
-        .trigger(availableNow=True)
-        .start()
-    )
+def hadoop_path(spark: SparkSession, path: str):
+    """(FileSystem, Path) of a URI, through the session's Hadoop client: local, HDFS, any scheme Spark reads."""
+    jvm_path = spark.sparkContext._jvm.org.apache.hadoop.fs.Path(path)
+    return jvm_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), jvm_path
+
+
+def path_exists(spark: SparkSession, path: str) -> bool:
+    fs, jvm_path = hadoop_path(spark, path)
+    return fs.exists(jvm_path)
+
+
+def checkpoint_is_empty(spark: SparkSession, checkpoint: str) -> bool:
+    """No micro-batch was ever planned from this checkpoint (new, or deleted): every file is read again."""
+    fs, offsets = hadoop_path(spark, f"{checkpoint}/offsets")
+    return not fs.exists(offsets) or len(fs.listStatus(offsets)) == 0
+
+
+class JobFailed(Exception):
+    """A failure the job has already put in one line: what failed, and where."""
+
+
+def run_main(job: str, main: Callable[[], int]) -> int:
+    """Run a job's main(); a failure is said in one line (what, where) before its trace, exit code 1."""
+    try:
+        return main()
+    except Exception as error:  # the one place that turns any failure into a one-line message
+        print(f"{job}: FAILED: {_first_line(error)}", file=sys.stderr, flush=True)
+        if not isinstance(error, JobFailed):
+            traceback.print_exc()
+        return 1
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0][:500]
 
 
 @dataclass

@@ -44,8 +44,23 @@ fi
 
 # Maven fetches the pinned Hadoop jars of the local HDFS (make hdfs-up).
 if ! command -v mvn >/dev/null; then
-    apt_install maven || say "Maven is missing: make hdfs-up will need it (Debian: apt-get install maven)."
+    apt_install maven || die "Maven is needed to fetch the Delta Lake and Hadoop jars (Debian: apt-get install maven)."
 fi
+
+# Maven fetches the pinned Delta Lake jars that every Spark job runs with (conf/delta/pom.xml), once:
+# spark-submit ships them to the executors, so no task ever downloads a jar.
+DELTA_LIB=var/delta/lib
+delta_wanted=$(sha256sum conf/delta/pom.xml | cut -d' ' -f1)
+if [ "$(cat "$DELTA_LIB/.pom.sha256" 2>/dev/null)" != "$delta_wanted" ]; then
+    command -v mvn >/dev/null || die "Maven (mvn) is needed to fetch the Delta Lake jars (Debian: apt-get install maven)."
+    say "delta lake jars: fetching into $DELTA_LIB (conf/delta/pom.xml)"
+    rm -rf "$DELTA_LIB.partial" && mkdir -p "$DELTA_LIB.partial"
+    mvn -q -B -f conf/delta/pom.xml dependency:copy-dependencies -DoutputDirectory="$PWD/$DELTA_LIB.partial" \
+        || die "fetching the Delta Lake jars from Maven Central failed (conf/delta/pom.xml); see Maven's message above."
+    echo "$delta_wanted" > "$DELTA_LIB.partial/.pom.sha256"
+    rm -rf "$DELTA_LIB" && mv "$DELTA_LIB.partial" "$DELTA_LIB"
+fi
+say "delta lake jars: $(ls "$DELTA_LIB"/*.jar | wc -l) in $DELTA_LIB"
 
 "$PYTHON" - <<'PY' || die "Python 3.10 to 3.13 is needed (Airflow 3.3); set PYTHON=/path/to/python3.x."
 import sys

@@ -1,18 +1,25 @@
-"""Low-pressure alerts: stream the landing directory, keep the readings whose psi is below a threshold.
+"""Low-pressure alerts: stream the landing directory into the readings, alerts and quarantine tables.
 
-Reads every new sensor CSV file in SOURCE (explicit schema), writes the alert rows, with all
-sensor columns, as Parquet to OUTPUT, and every line that is not a whole reading to QUARANTINE
-(raw line, source file, reason). Only files named *.csv are read. Ends with a summary line:
-lines read, valid readings, alerts written, lines quarantined. Runs with trigger(availableNow=True):
-it processes what is new since the last run, then stops; the checkpoints make a rerun with no new
-file do nothing.
+One Structured Streaming query over the new sensor CSV files in SOURCE (only *.csv), run with
+trigger(availableNow=True) and a checkpoint: it processes what is new since the last run, then
+stops. Each micro-batch parses every line once and writes three Delta tables:
+
+- READINGS (partitioned by day): every whole reading, keyed by (resid, date, time);
+- OUTPUT: the readings whose psi is below the threshold, same key;
+- QUARANTINE: every line that is not a whole reading, or that repeats a stored reading's key with
+  other values (the first stays), keyed by (source file, line) with its reason and occurrences.
+
+Writes are MERGEs on those keys: a retried batch, a file delivered twice under two names, or a
+run after the checkpoint was lost (every landed file is read again) adds nothing; the summary
+counts the repeats. A run ends with one line that accounts for every line read.
 
     PYTHONPATH=. spark-submit spark_jobs/alerts.py --source var/storage/stream \\
         --output var/storage/output/alerts --quarantine var/storage/output/quarantine \\
-        --checkpoints var/storage/checkpoints [--threshold 0.5] [--max-files-per-trigger N] [--runs DIR]
+        --checkpoints var/storage/checkpoints [--readings var/storage/output/readings] \\
+        [--threshold 0.5] [--max-files-per-trigger N] [--runs DIR]
 
-Each run appends one row to RUNS (Parquet; default runs/ beside OUTPUT): when it finished, its
-micro-batches, lines read, alerts written, lines quarantined.
+Each run appends one row to RUNS (Delta; default runs/ beside OUTPUT): when it finished, its
+micro-batches, lines read, alerts written, lines quarantined, readings new and repeated.
 """
 
 from __future__ import annotations
@@ -20,15 +27,43 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from collections import Counter
 from datetime import datetime, timezone
 
-from pyspark.sql import DataFrame
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from include import settings
+from include import settings, tables
 from include.checkpoint_lock import checkpoint_lock
-from include.readings import may_have_psi_below, parse_lines, quarantine_records, sensor_line_stream, valid_readings
-from include.spark_runtime import RunSummary, await_all, get_session, start_available_now
+from include.readings import (
+    CONFLICT,
+    CONFLICT_REASON,
+    DAY,
+    LINE_ORDER,
+    NEW,
+    QUARANTINE_KEY,
+    RAW_LINE,
+    READING_KEY,
+    REASON,
+    REPEAT,
+    SOURCE_FILE,
+    STATUS,
+    event_day,
+    is_valid,
+    parse_lines,
+    quarantine_entries,
+    quarantine_records,
+    sensor_line_stream,
+    with_status,
+)
+from include.schemas import SENSOR, SENSOR_COLUMNS, spark_schema
+from include.spark_runtime import checkpoint_is_empty, get_session, run_main
+
+RUN_SCHEMA = (
+    "finished_at timestamp, micro_batches int, lines_read long, alerts_written long, lines_quarantined long,"
+    " readings_new long, readings_repeated long"
+)
 
 
 def low_pressure_alerts(readings: DataFrame, threshold: float) -> DataFrame:
@@ -47,14 +82,15 @@ def finite_float(text: str) -> float:
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--source", required=True, help="landing directory of sensor CSV files")
-    parser.add_argument("--output", required=True, help="Parquet output of the alerts")
-    parser.add_argument("--quarantine", required=True, help="Parquet output of the lines set aside")
-    parser.add_argument("--checkpoints", required=True, help="folder of the two queries' checkpoints")
+    parser.add_argument("--output", required=True, help="Delta table of the alerts")
+    parser.add_argument("--quarantine", required=True, help="Delta table of the lines set aside")
+    parser.add_argument("--checkpoints", required=True, help="folder of the query's checkpoint")
+    parser.add_argument("--readings", default=None, help="Delta table of every reading (default: readings/ beside OUTPUT)")
     parser.add_argument(
         "--threshold", type=finite_float, default=settings.ALERT_PSI_THRESHOLD, help="psi below this alerts"
     )
     parser.add_argument("--max-files-per-trigger", type=int, default=None, help="files per micro-batch")
-    parser.add_argument("--runs", default=None, help="Parquet log of this job's runs (default: runs/ beside OUTPUT)")
+    parser.add_argument("--runs", default=None, help="Delta log of this job's runs (default: runs/ beside OUTPUT)")
     parser.add_argument(
         "--lock-wait",
         type=float,
@@ -64,63 +100,131 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def totals_line(summaries: list[RunSummary], quarantine: str) -> str:
-    """One line saying where every line read went: valid readings (some of them alerts) or quarantine."""
-    counts = {key: value for summary in summaries for key, value in summary.observed.items()}
-    lines_read, quarantined = counts.get("lines_read", 0), counts.get("lines_quarantined", 0)
-    line = (
-        f"alerts job summary: lines_read={lines_read} readings_valid={lines_read - quarantined}"
-        f" alerts_written={counts.get('alerts_written', 0)} lines_quarantined={quarantined}"
-    )
-    return line + (f" (see {quarantine})" if quarantined else "")
+def beside(output: str, name: str) -> str:
+    return f"{output.rstrip('/').rsplit('/', 1)[0]}/{name}"
+
+
+class AlertBatches:
+    """The foreachBatch function: one micro-batch of landed lines into the three tables, counted."""
+
+    def __init__(self, spark: SparkSession, args: argparse.Namespace) -> None:
+        self.spark, self.args = spark, args
+        self.counts: Counter = Counter()
+        self.batch_ids: list[int] = []
+        self.failure: Exception | None = None
+
+    def __call__(self, batch: DataFrame, batch_id: int) -> None:
+        self.batch_ids.append(batch_id)
+        # Every line parsed once, kept for the three writes that follow.
+        lines = is_valid(parse_lines(batch.withColumn(LINE_ORDER, F.monotonically_increasing_id())))
+        lines = lines.persist(StorageLevel.MEMORY_AND_DISK)
+        try:
+            self._write(lines)
+        except Exception as error:
+            self.failure = error  # Spark wraps it in a long StreamingQueryException: main says this one
+            raise
+        finally:
+            lines.unpersist()
+
+    def _write(self, lines: DataFrame) -> None:
+        spark, args = self.spark, self.args
+        readings = lines.where("valid").withColumn(DAY, event_day())
+        days = tables.distinct_values(readings, DAY)
+        stored = tables.read(spark, args.readings)
+        if stored is None:
+            stored = spark.createDataFrame([], spark_schema(SENSOR))
+        else:  # only the partitions of the batch's days can hold its keys
+            of_days = F.col(DAY).isin([day for day in days if day is not None])
+            stored = stored.where(of_days | F.col(DAY).isNull() if None in days else of_days)
+        classified = with_status(readings, stored).persist(StorageLevel.MEMORY_AND_DISK)
+        try:
+            statuses = {row[STATUS]: row["count"] for row in classified.groupBy(STATUS).count().collect()}
+            conflicts = classified.where(F.col(STATUS) == CONFLICT).select(
+                SOURCE_FILE, RAW_LINE, F.lit(CONFLICT_REASON).alias(REASON)
+            )
+            rejected = quarantine_records(lines).unionByName(conflicts)
+            quarantined = rejected.count()
+            if quarantined or not tables.is_table(spark, args.quarantine):
+                tables.insert_missing(spark, quarantine_entries(rejected), args.quarantine, QUARANTINE_KEY)
+            accepted = classified.where(F.col(STATUS) != CONFLICT)
+            alerts = low_pressure_alerts(accepted, args.threshold).select(*SENSOR_COLUMNS).dropDuplicates(READING_KEY)
+            alerts_written = tables.insert_missing(spark, alerts, args.output, READING_KEY)
+            # Last: the statuses above were taken against the table before this write.
+            new = classified.where(F.col(STATUS) == NEW).select(*SENSOR_COLUMNS, DAY)
+            if statuses.get(NEW, 0) or not tables.is_table(spark, args.readings):
+                tables.append(new, args.readings, partition_by=[DAY])
+        finally:
+            classified.unpersist()
+        self.counts.update(
+            lines_read=lines.count(),
+            lines_quarantined=quarantined,
+            alerts_written=alerts_written,
+            readings_new=statuses.get(NEW, 0),
+            readings_repeated=statuses.get(REPEAT, 0),
+            readings_conflicting=statuses.get(CONFLICT, 0),
+        )
+
+    def summary(self) -> str:
+        """One line saying where every line read went: valid readings (some of them alerts) or quarantine."""
+        c = self.counts
+        line = (
+            f"alerts job summary: lines_read={c['lines_read']}"
+            f" readings_valid={c['lines_read'] - c['lines_quarantined']}"
+            f" alerts_written={c['alerts_written']} lines_quarantined={c['lines_quarantined']}"
+            f" readings_new={c['readings_new']} readings_repeated={c['readings_repeated']}"
+            f" readings_conflicting={c['readings_conflicting']} micro_batches={len(self.batch_ids)}"
+        )
+        return line + (f" (see {self.args.quarantine})" if c["lines_quarantined"] else "")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    args.readings = args.readings or beside(args.output, "readings")
+    runs = args.runs or beside(args.output, "runs")
     spark = get_session("oil-alerts")
-    lines = sensor_line_stream(spark, args.source, args.max_files_per_trigger)
-    # The quarantine query parses and checks every line; it counts them all, so valid readings are
-    # the lines read less the lines quarantined. The alert query parses only the lines whose raw psi
-    # may be below the threshold (4% of the real data): the parse is most of the cost.
-    counted_lines = lines.observe("lines", F.count(F.lit(1)).alias("lines_read"))
-    rejected = quarantine_records(parse_lines(counted_lines))
-    candidates = parse_lines(lines.where(may_have_psi_below(args.threshold)))
-    alerts = low_pressure_alerts(valid_readings(candidates), args.threshold)
-    # One lock for the job's two queries: a second run waits, then is refused.
-    with checkpoint_lock(spark, f"{args.checkpoints}/alerts", args.lock_wait):
-        summaries = await_all(
-            start_available_now(
-                alerts.observe("alerts", F.count(F.lit(1)).alias("alerts_written")),
-                "alerts",
-                args.output,
-                f"{args.checkpoints}/alerts",
-            ),
-            start_available_now(
-                rejected.observe("quarantine", F.count(F.lit(1)).alias("lines_quarantined")),
-                "quarantine",
-                args.quarantine,
-                f"{args.checkpoints}/quarantine",
-            ),
+    tables.refuse_old_outputs(spark, args.output, args.quarantine, args.readings, runs)
+    checkpoint = f"{args.checkpoints}/alerts"
+    batches = AlertBatches(spark, args)
+    # One writer per checkpoint: a second run waits, then is refused.
+    with checkpoint_lock(spark, checkpoint, args.lock_wait):
+        if checkpoint_is_empty(spark, checkpoint):
+            print(
+                f"alerts: starting from an empty checkpoint ({checkpoint}): every file in {args.source} is read;"
+                " readings already in the tables count as repeats and add nothing"
+            )
+        query = (
+            sensor_line_stream(spark, args.source, args.max_files_per_trigger)
+            .writeStream.queryName("alerts")
+            .foreachBatch(batches)
+            .option("checkpointLocation", checkpoint)
+            .trigger(availableNow=True)
+            .start()
         )
-    for summary in summaries:
-        print(summary.line())
-    print(totals_line(summaries, args.quarantine))
-    record_run(spark, args.runs or f"{args.output.rstrip('/').rsplit('/', 1)[0]}/runs", *summaries)
+        try:
+            query.awaitTermination()
+        except Exception:
+            if batches.failure is None:
+                raise
+            raise batches.failure from None
+    print(batches.summary())
+    record_run(spark, runs, batches)
     return 0
 
 
-def record_run(spark, runs: str, alerts: RunSummary, quarantine: RunSummary) -> None:
+def record_run(spark: SparkSession, runs: str, batches: AlertBatches) -> None:
     """Append one row per run (the pump monitor shows the last one): when, micro-batches, lines in, rows out."""
+    c = batches.counts
     row = (
         datetime.now(timezone.utc),
-        len(alerts.batch_ids),
-        quarantine.observed.get("lines_read", 0),
-        alerts.observed.get("alerts_written", 0),
-        quarantine.observed.get("lines_quarantined", 0),
+        len(batches.batch_ids),
+        c["lines_read"],
+        c["alerts_written"],
+        c["lines_quarantined"],
+        c["readings_new"],
+        c["readings_repeated"],
     )
-    schema = "finished_at timestamp, micro_batches int, lines_read long, alerts_written long, lines_quarantined long"
-    spark.createDataFrame([row], schema).coalesce(1).write.mode("append").parquet(runs)
+    tables.append(spark.createDataFrame([row], RUN_SCHEMA).coalesce(1), runs)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main("alerts", main))

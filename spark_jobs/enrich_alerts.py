@@ -1,11 +1,17 @@
-"""Enriched alerts: join each new alert with its pump's vendor record and maintenance history.
+"""Enriched alerts: each alert joined with its pump's vendor record and maintenance history.
 
-Streams the alert job's Parquet output (only files its sink has committed), joins it with the
-reference CSVs (re-read each micro-batch), and appends one row per alert and maintenance record,
-as the lecture's SQL does. Left joins: an alert whose pump has no vendor or maintenance record is
-kept, with nulls there, rather than lost; the run says how many rows lack a vendor or maintenance
-record, and warns of maintenance rows for pumps the vendor file does not know. A missing reference
-file fails the run (exit code 2) with a message naming it, before any alert is consumed.
+Streams the alerts Delta table (what the alert job has committed) with trigger(availableNow=True)
+and a checkpoint, joins each new alert with the reference CSVs, and MERGEs one row per alert and
+maintenance record into the OUTPUT Delta table, as the lecture's SQL does, keyed by the alert and
+the maintenance record: a repeated batch, or a run after the checkpoint was lost, adds nothing.
+Each row carries the digest of the reference files it was joined with (reference_version): when
+a corrected vendor or maintenance file has been staged, the run first rebuilds the whole table,
+in one commit, from every alert and the current files.
+
+Left joins: an alert whose pump has no vendor or maintenance record is kept, with nulls there,
+rather than lost; the run says how many rows lack a vendor or maintenance record, and warns of
+maintenance rows for pumps the vendor file does not know. A missing reference file fails the run
+(exit code 2) with a message naming it, before any alert is consumed.
 
     PYTHONPATH=. spark-submit spark_jobs/enrich_alerts.py --alerts var/storage/output/alerts \\
         --vendor var/storage/info/sensorvendor.csv --maint var/storage/info/sensormaint.csv \\
@@ -15,16 +21,18 @@ file fails the run (exit code 2) with a message naming it, before any alert is c
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
+from collections import Counter
 
 from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from include import settings
+from include import settings, tables
 from include.checkpoint_lock import checkpoint_lock
-from include.schemas import MAINT, SENSOR, VENDOR, spark_schema
-from include.spark_runtime import await_all, get_session, start_available_now
+from include.schemas import MAINT, VENDOR, spark_schema
+from include.spark_runtime import checkpoint_is_empty, get_session, run_main
 
 ENRICHED_COLUMNS = (
     "resid",
@@ -39,6 +47,9 @@ ENRICHED_COLUMNS = (
     "technician",
     "description",
 )
+# One row per alert and maintenance record; <=> matches the nulls of an alert without maintenance.
+ENRICHED_KEY = ("resid", "date", "time", "eventDate", "technician", "description")
+REFERENCE_VERSION = "reference_version"
 
 
 def enrich(alerts: DataFrame, vendors: DataFrame, maintenance: DataFrame) -> DataFrame:
@@ -83,10 +94,10 @@ def reference_report(vendors: DataFrame, maintenance: DataFrame) -> list[str]:
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--alerts", required=True, help="Parquet output of the alert job")
+    parser.add_argument("--alerts", required=True, help="Delta table of the alerts")
     parser.add_argument("--vendor", required=True, help="sensorvendor.csv")
     parser.add_argument("--maint", required=True, help="sensormaint.csv")
-    parser.add_argument("--output", required=True, help="Parquet output of the enriched alerts")
+    parser.add_argument("--output", required=True, help="Delta table of the enriched alerts")
     parser.add_argument("--checkpoint", required=True, help="checkpoint folder of this query")
     parser.add_argument("--max-files-per-trigger", type=int, default=None, help="files per micro-batch")
     parser.add_argument(
@@ -98,13 +109,67 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def reference_version(spark: SparkSession, *paths: str) -> str:
+    """Digest of the reference files' bytes: which files an enriched row was joined with."""
+    digests = spark.read.format("binaryFile").load(list(paths)).select("path", F.sha2("content", 256)).collect()
+    return hashlib.sha256("".join(digest for _, digest in sorted(digests)).encode()).hexdigest()[:16]
+
+
+class EnrichBatches:
+    """The foreachBatch function: a micro-batch of new alerts, enriched, MERGEd into the output."""
+
+    def __init__(self, spark: SparkSession, output: str, vendors: DataFrame, maintenance: DataFrame, version: str):
+        self.spark, self.output = spark, output
+        self.vendors, self.maintenance, self.version = vendors, maintenance, version
+        self.counts: Counter = Counter()
+        self.batch_ids: list[int] = []
+
+    def __call__(self, alerts: DataFrame, batch_id: int) -> None:
+        self.batch_ids.append(batch_id)
+        rows = enrich(alerts, self.vendors, self.maintenance).withColumn(REFERENCE_VERSION, F.lit(self.version))
+        rows = rows.persist()
+        try:
+            self.counts.update(alerts_read=alerts.count(), **gaps(rows))
+            self.counts["rows_written"] += tables.insert_missing(self.spark, rows, self.output, ENRICHED_KEY)
+        finally:
+            rows.unpersist()
+
+    def line(self) -> str:
+        c = self.counts
+        return (
+            f"alerts_enriched: {c['alerts_read']} input rows in {len(self.batch_ids)} micro-batches,"
+            f" rows_without_maintenance {c['rows_without_maintenance']},"
+            f" rows_without_vendor {c['rows_without_vendor']}, rows_written {c['rows_written']}"
+        )
+
+
+def gaps(rows: DataFrame) -> dict[str, int]:
+    (row,) = rows.select(
+        F.count_if(F.col("vendor").isNull()).alias("rows_without_vendor"),
+        F.count_if(F.col("eventDate").isNull()).alias("rows_without_maintenance"),
+    ).collect()
+    return row.asDict()
+
+
+def rebuild_if_reference_changed(spark: SparkSession, args, vendors: DataFrame, maintenance: DataFrame, version: str):
+    """Enriched rows joined with other reference files than today's: rebuild the table from every alert."""
+    enriched = tables.read(spark, args.output)
+    if enriched is None or not enriched.where(F.col(REFERENCE_VERSION) != version).limit(1).count():
+        return
+    alerts = tables.read(spark, args.alerts)
+    rows = enrich(alerts, vendors, maintenance).withColumn(REFERENCE_VERSION, F.lit(version))
+    with tables.writing(args.output):
+        rows.write.format("delta").mode("overwrite").save(args.output)
+    print(
+        f"alerts_enriched: the reference files changed since the last enrichment: rebuilt {args.output}"
+        f" from every alert with the current files ({rows.count()} rows, reference_version {version})"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     spark = get_session("oil-enrich-alerts")
-    reader = spark.readStream.schema(spark_schema(SENSOR))
-    if args.max_files_per_trigger:
-        reader = reader.option("maxFilesPerTrigger", args.max_files_per_trigger)
-    alerts = reader.parquet(args.alerts)
+    tables.refuse_old_outputs(spark, args.alerts, args.output)
     try:
         vendors = read_reference(spark, args.vendor, VENDOR)
         maintenance = read_reference(spark, args.maint, MAINT)
@@ -113,17 +178,30 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     for line in reference_report(vendors, maintenance):
         print(line)
-    enriched = enrich(alerts, vendors, maintenance).observe(
-        "enriched",
-        F.count(F.lit(1)).alias("rows_written"),
-        F.count_if(F.col("vendor").isNull()).alias("rows_without_vendor"),
-        F.count_if(F.col("eventDate").isNull()).alias("rows_without_maintenance"),
-    )
+    if not tables.is_table(spark, args.alerts):
+        print(f"alerts_enriched: no alerts table yet ({args.alerts}): run the alert job first; nothing to enrich")
+        return 0
+    version = reference_version(spark, args.vendor, args.maint)
+    batches = EnrichBatches(spark, args.output, vendors, maintenance, version)
+    reader = spark.readStream.format("delta")
+    if args.max_files_per_trigger:
+        reader = reader.option("maxFilesPerTrigger", args.max_files_per_trigger)
     with checkpoint_lock(spark, args.checkpoint, args.lock_wait):
-        (summary,) = await_all(start_available_now(enriched, "alerts_enriched", args.output, args.checkpoint))
-    print(summary.line())
+        if checkpoint_is_empty(spark, args.checkpoint):
+            print(f"alerts_enriched: starting from an empty checkpoint ({args.checkpoint}): every alert is read")
+        rebuild_if_reference_changed(spark, args, vendors, maintenance, version)
+        query = (
+            reader.load(args.alerts)
+            .writeStream.queryName("alerts_enriched")
+            .foreachBatch(batches)
+            .option("checkpointLocation", args.checkpoint)
+            .trigger(availableNow=True)
+            .start()
+        )
+        query.awaitTermination()
+    print(batches.line())
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main("enrich_alerts", main))

@@ -1,0 +1,99 @@
+"""The Delta Lake tables under <root>/output/: how a Spark job writes them once, whatever happens.
+
+Every output is a Delta table keyed by what it holds (a reading: resid, date, time; a quarantined
+line: its file and text). A write that is
+repeated (a retried micro-batch, a file delivered twice, a run after a lost checkpoint) finds its
+rows already there and adds nothing: MERGE on the key inserts only what is missing. A reader sees
+one table version or the next, never half a write. Only Spark jobs import this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from delta.tables import DeltaTable
+from pyspark.sql import DataFrame, SparkSession
+
+from include.spark_runtime import JobFailed, path_exists
+
+DELTA_LOG = "_delta_log"
+
+
+class OldOutputs(JobFailed):
+    """A storage root written by the pipeline's Parquet file sinks, before the outputs were Delta tables."""
+
+
+def is_table(spark: SparkSession, path: str) -> bool:
+    return path_exists(spark, f"{path.rstrip('/')}/{DELTA_LOG}")
+
+
+def refuse_old_outputs(spark: SparkSession, *paths: str) -> None:
+    """Fail, in one line that says what to do, on an output folder that is not a Delta table."""
+    for path in paths:
+        if path_exists(spark, path) and not is_table(spark, path):
+            root = path.rstrip("/").rsplit("/output/", 1)[0]
+            raise OldOutputs(
+                f"{path} is not a Delta table (outputs of an earlier, Parquet-sink version of this pipeline?): "
+                f"move {root}/output and {root}/checkpoints away, then run again: the landing files are read"
+                " again into Delta tables"
+            )
+
+
+def read(spark: SparkSession, path: str) -> DataFrame | None:
+    """A table's current version; None while it does not exist yet."""
+    return spark.read.format("delta").load(path) if is_table(spark, path) else None
+
+
+def _on_key(keys: Sequence[str]) -> str:
+    # <=>: a key column may be null (an alert with no maintenance record) and still match itself.
+    return " AND ".join(f"t.`{key}` <=> s.`{key}`" for key in keys)
+
+
+def insert_missing(
+    spark: SparkSession,
+    rows: DataFrame,
+    path: str,
+    keys: Sequence[str],
+    partition_by: Sequence[str] = (),
+    narrow: str | None = None,
+) -> int:
+    """MERGE rows into the table at path, inserting those whose key is not there yet; the number inserted.
+    Creates the table on first use. narrow: a SQL condition on the table's columns (t.<column>) that
+    holds for every row that could match (e.g. its days), so MERGE reads only those partitions."""
+    with writing(path):
+        if not is_table(spark, path):
+            rows.write.format("delta").partitionBy(*partition_by).save(path)
+            return _last_commit_metric(spark, path, "numOutputRows")
+        condition = _on_key(keys) if narrow is None else f"({_on_key(keys)}) AND ({narrow})"
+        table = DeltaTable.forPath(spark, path).alias("t")
+        table.merge(rows.alias("s"), condition).whenNotMatchedInsertAll().execute()
+        return _last_commit_metric(spark, path, "numTargetRowsInserted")
+
+
+def append(rows: DataFrame, path: str, partition_by: Sequence[str] = ()) -> None:
+    with writing(path):
+        rows.write.format("delta").mode("append").partitionBy(*partition_by).save(path)
+
+
+def _last_commit_metric(spark: SparkSession, path: str, metric: str) -> int:
+    (commit,) = DeltaTable.forPath(spark, path).history(1).select("operationMetrics").collect()
+    return int((commit.operationMetrics or {}).get(metric, 0))
+
+
+def distinct_values(rows: DataFrame, column: str) -> list:
+    return [row[0] for row in rows.select(column).distinct().collect()]
+
+
+@contextmanager
+def writing(path: str) -> Iterator[None]:
+    """Name the table in the one line that says a write failed (the trace follows it)."""
+    try:
+        yield
+    except Exception as error:
+        first = (str(error).strip() or type(error).__name__).splitlines()[0][:300]
+        raise TableWriteFailed(f"writing the Delta table {path} failed: {first}") from error
+
+
+class TableWriteFailed(Exception):
+    pass
