@@ -17,8 +17,11 @@ alert) into a streaming aggregation, and writes what Spark hands the sink in the
               window is still open counts); open windows are not written. Append is the only one
               of the three modes that Spark's file sink accepts for an aggregation.
 
-Each micro-batch's rows go to OUTPUT/batch_id=N/ as Parquet (re-running a batch after a failure
-rewrites the same folder) and are printed as the console sink does. Runs with
+OUTPUT is one Delta table of what every micro-batch wrote: the mode's columns plus ``batch_id``
+(its partition column), so ``WHERE batch_id = N`` is what the sink received after batch N. Each
+batch replaces its own partition in one commit (replaceWhere ``batch_id = N``): re-running a batch
+after a failure writes it again, not twice; a batch that writes nothing leaves no rows. The rows
+are also printed as the console sink does. Runs with
 trigger(availableNow=True) and a checkpoint: each run takes the files that are new since the last
 one, so dropping two files with a run after each shows what each mode writes after each batch.
 
@@ -73,6 +76,18 @@ def alerts_per_pump_window(readings: DataFrame, threshold: float, window: str, w
     )
 
 
+def write_batch_rows(batch: DataFrame, batch_id: int, output: str) -> None:
+    """Replace batch batch_id's partition of the Delta table at output with its rows, in one commit."""
+    (
+        batch.withColumn(BATCH_COLUMN, F.lit(batch_id))
+        .write.format("delta")
+        .mode("overwrite")
+        .option("replaceWhere", f"{BATCH_COLUMN} = {batch_id}")
+        .partitionBy(BATCH_COLUMN)
+        .save(output)
+    )
+
+
 def result_table(readings: DataFrame, mode: str, threshold: float, window: str, watermark: str) -> DataFrame:
     if mode == "append":
         return alerts_per_pump_window(readings, threshold, window, watermark)
@@ -83,7 +98,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mode", required=True, choices=MODES, help="output mode")
     parser.add_argument("--source", required=True, help="landing directory of sensor CSV files")
-    parser.add_argument("--output", required=True, help="Parquet output, one batch_id=N folder per micro-batch")
+    parser.add_argument("--output", required=True, help="Delta table of every batch's rows, partitioned by batch_id")
     parser.add_argument("--checkpoint", required=True, help="checkpoint folder of this query")
     parser.add_argument("--threshold", type=float, default=settings.ALERT_PSI_THRESHOLD, help="psi below this alerts")
     parser.add_argument("--window", default="1 hour", help="event-time window of append mode")
@@ -101,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     def write_batch(batch: DataFrame, batch_id: int) -> None:
         batch.persist()
         print_batch(batch, batch_id)
-        batch.write.mode("overwrite").parquet(f"{args.output}/{BATCH_COLUMN}={batch_id}")
+        write_batch_rows(batch, batch_id, args.output)
         written[batch_id] = batch.count()
         batch.unpersist()
 

@@ -3,11 +3,11 @@
 Reads lines from HOST:PORT (Spark's socket source; feed it with `nc -lk 9999` or
 scripts/socket_sender.py), splits them on whitespace and keeps running counts per word in
 ``complete`` mode. After each micro-batch the whole table is printed as the console sink does and
-written to OUTPUT as Parquet (columns ``value``, the word, and ``count``), replacing the previous
-table, so OUTPUT always holds the counts of every line read so far. The job stops after DURATION
-seconds, or earlier with --idle once lines have come and none has for IDLE seconds; then it prints
-a summary. The socket source is for trying things out: it keeps no offsets, so a restarted job
-counts from zero again.
+overwrites the Delta table OUTPUT (columns ``value``, the word, and ``count``) in one commit: OUTPUT
+always holds the counts of every line read so far, and a reader sees one batch's counts or the
+next one's, never half a write. The job stops after DURATION seconds, or earlier with --idle once
+lines have come and none has for IDLE seconds; then it prints a summary. The socket source is for
+trying things out: it keeps no offsets, so a restarted job counts from zero again.
 
     PYTHONPATH=. spark-submit spark_jobs/word_count.py --host localhost --port 9999 \\
         --duration 60 --output var/storage/output/word_counts [--idle 10]
@@ -35,6 +35,11 @@ def word_counts(lines: DataFrame) -> DataFrame:
     the runs of non-whitespace characters, as str.split() sees them."""
     words = lines.select(F.explode(F.split(F.col("value"), r"\s+")).alias("value"))
     return words.where(F.col("value") != "").groupBy("value").count()
+
+
+def write_counts(counts: DataFrame, output: str) -> None:
+    """Replace the Delta table at output with counts, in one commit."""
+    counts.write.format("delta").mode("overwrite").save(output)
 
 
 def print_batch(batch: DataFrame, batch_id: int, rows: int = 20) -> None:
@@ -65,7 +70,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--port", required=True, type=int, help="its TCP port")
     parser.add_argument("--duration", required=True, type=float, help="stop after this many seconds")
     parser.add_argument("--idle", type=float, default=0, help="stop once no line came for this long; 0: never")
-    parser.add_argument("--output", required=True, help="Parquet output: the latest counts (value, count)")
+    parser.add_argument("--output", required=True, help="Delta table of the latest counts (value, count)")
     args = parser.parse_args(argv)
     if not 0 < args.port < 65536:
         parser.error("--port must be in 1..65535")
@@ -85,11 +90,11 @@ def main(argv: list[str] | None = None) -> int:
     # mode). One query does both the console print and the write: a second query (console sink
     # plus a memory sink written at the end) would open a second socket connection, which
     # `nc -lk` does not serve, and a memory sink loses everything if the job dies before the end.
-    # (The overwrite is not atomic: a job killed while writing leaves OUTPUT incomplete.)
+    # A Delta overwrite is one commit: a job killed while writing leaves the previous counts.
     def write_batch(batch: DataFrame, batch_id: int) -> None:
         batch.persist()
         print_batch(batch, batch_id)
-        batch.write.mode("overwrite").parquet(args.output)
+        write_counts(batch, args.output)
         seen["batches"] += 1
         seen["words"] = batch.count()
         batch.unpersist()
@@ -101,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         query.stop()
     if not seen["batches"]:  # no line came: the final counts are an empty table
-        spark.createDataFrame([], OUTPUT_SCHEMA).write.mode("overwrite").parquet(args.output)
+        write_counts(spark.createDataFrame([], OUTPUT_SCHEMA), args.output)
     lines_read = sum(progress.numInputRows for progress in query.recentProgress)
     print(f"{QUERY_NAME}: {lines_read} lines read, {seen['words']} distinct words, {seen['batches']} micro-batches")
     return 0

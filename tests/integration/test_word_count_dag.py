@@ -18,5 +18,6 @@ def test_word_count_dag_counts_what_the_socket_sends(spark, tmp_path):
     with line_server([LINES]) as port:
         # stops 3 s after the last line; 120 s is only the outer bound
         dags_test("oil_word_count", env, conf={"host": "127.0.0.1", "port": port, "duration": 120, "idle": 3})
-    counts = {row["value"]: row["count"] for row in spark.read.parquet(Layout(root).output("word_counts")).collect()}
+    table = spark.read.format("delta").load(Layout(root).output("word_counts"))
+    counts = {row["value"]: row["count"] for row in table.collect()}
     assert counts == Counter(word for line in LINES for word in line.split())

@@ -82,10 +82,11 @@ def stamp(time: datetime) -> str:
     return f"{time:%Y-%m-%d %H:%M:%S}"
 
 
-def batches_written(spark, output) -> dict[int, list[tuple]]:
-    """The rows each micro-batch wrote (the job's OUTPUT/batch_id=N folders), by batch id."""
-    ids = {int(path.name.split("=")[1]) for path in output.glob(f"{output_modes.BATCH_COLUMN}=*")}
-    df = spark.read.parquet(str(output))
+def batches_written(spark, output, checkpoint) -> dict[int, list[tuple]]:
+    """The rows each micro-batch wrote (the job's Delta table, by its batch_id column), by batch id;
+    every batch the query committed (its checkpoint's commits/N files) is there, with no rows or some."""
+    ids = {int(path.name) for path in (checkpoint / "commits").iterdir() if path.name.isdigit()}
+    df = spark.read.format("delta").load(str(output))
     df = df.select(*[F.col(c).cast("string") if c.startswith("window_") else c for c in df.columns])
     columns = [c for c in df.columns if c != output_modes.BATCH_COLUMN]
     rows = {batch_id: [] for batch_id in ids}
@@ -96,15 +97,15 @@ def batches_written(spark, output) -> dict[int, list[tuple]]:
 
 def run_after_each_file(spark, tmp_path, mode: str) -> list[list[list[tuple]]]:
     """Drop each file, run the job; per file, the rows of each micro-batch its run wrote."""
-    output, seen, per_file = tmp_path / "output", set(), []
+    output, checkpoint, seen, per_file = tmp_path / "output", tmp_path / "checkpoint", set(), []
     for index, lines in enumerate(FILES):
         source = tmp_path / "stream" / f"sensor_{index}.csv"
         source.parent.mkdir(exist_ok=True)
         source.write_text("".join(f"{line}\n" for line in lines))
-        args = {"--mode": mode, "--source": source.parent, "--output": output, "--checkpoint": tmp_path / "checkpoint"}
+        args = {"--mode": mode, "--source": source.parent, "--output": output, "--checkpoint": checkpoint}
         args.update({"--threshold": THRESHOLD, "--window": "1 hour", "--watermark": "30 minutes"})
         assert output_modes.main([str(item) for pair in args.items() for item in pair]) == 0
-        batches = batches_written(spark, output)
+        batches = batches_written(spark, output, checkpoint)
         per_file.append([rows for batch_id, rows in batches.items() if batch_id not in seen])
         seen.update(batches)
     return per_file

@@ -1,5 +1,5 @@
-"""The socket word count: the Parquet output equals Counter(str.split()) over the lines served, and
-the job stops on its own bounds (idle limit, duration)."""
+"""The socket word count: the Delta table it writes equals Counter(str.split()) over the lines
+served, and the job stops on its own bounds (idle limit, duration)."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def run(port: int, output, duration: float, idle: float = 0) -> None:
 
 
 def read_counts(spark, output) -> dict[str, int]:
-    return {row["value"]: row["count"] for row in spark.read.parquet(str(output)).collect()}
+    return {row["value"]: row["count"] for row in spark.read.format("delta").load(str(output)).collect()}
 
 
 def test_words_are_whitespace_separated_runs(spark):
@@ -82,7 +82,7 @@ def test_a_silent_source_stops_at_the_duration_with_empty_counts(spark, tmp_path
     with line_server([]) as port:
         run(port, tmp_path / "counts", duration=2, idle=1)  # the idle limit waits for a first line
     assert 2 <= time.monotonic() - started < TIMEOUT
-    counts = spark.read.parquet(str(tmp_path / "counts"))
+    counts = spark.read.format("delta").load(str(tmp_path / "counts"))
     assert counts.schema.simpleString() == "struct<value:string,count:bigint>"
     assert counts.count() == 0
     assert "word_count: 0 lines read, 0 distinct words, " in capsys.readouterr().out.strip().splitlines()[-1]
