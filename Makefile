@@ -9,6 +9,8 @@ STORAGE = $${OIL_STORAGE_ROOT:-var/storage}
 PORT ?= 9999
 DURATION ?= 60
 MODE ?= complete
+# spark-submit of a job by hand: Delta's jars (make setup) on the driver's class path.
+SPARK_SUBMIT = spark-submit --jars $(shell $(PYTHON) -c "from include.settings import DELTA_JARS; print(DELTA_JARS)")
 
 .DEFAULT_GOAL := help
 .PHONY: help setup demo test lint format sample report word-count sender output-modes hdfs-up hdfs-down hdfs-status hdfs-ls constraints clean
@@ -37,17 +39,17 @@ sample: setup  ## generate the sample data set into var/sample
 	$(PYTHON) -m include.sample_data
 
 report: setup  ## counts and first rows of every output under OIL_STORAGE_ROOT
-	spark-submit spark_jobs/report.py
+	$(SPARK_SUBMIT) spark_jobs/report.py
 
 word-count: setup  ## the lecture's socket word count on localhost:PORT for DURATION s (feed it: nc -lk 9999, or make sender)
-	spark-submit spark_jobs/word_count.py --host localhost --port $(PORT) --duration $(DURATION) --idle 10 \
+	$(SPARK_SUBMIT) spark_jobs/word_count.py --host localhost --port $(PORT) --duration $(DURATION) --idle 10 \
 	    --output $(STORAGE)/output/word_counts
 
 sender: setup  ## serve FILE (or what you type) on PORT, like nc -lk
 	$(PYTHON) scripts/socket_sender.py --port $(PORT) --interval 0.5 $(FILE)
 
-output-modes: setup  ## MODE=complete|update|append over the landing directory, a batch_id=N folder per micro-batch
-	spark-submit spark_jobs/output_modes.py --mode $(MODE) --source $(STORAGE)/stream \
+output-modes: setup  ## MODE=complete|update|append over the landing directory, one Delta table by batch_id
+	$(SPARK_SUBMIT) spark_jobs/output_modes.py --mode $(MODE) --source $(STORAGE)/stream \
 	    --output $(STORAGE)/output/modes_$(MODE) --checkpoint $(STORAGE)/checkpoints/modes_$(MODE)
 
 # scripts/hdfs.py needs only Python's standard library, so it works before `make setup`. Python is

@@ -66,6 +66,9 @@ def main() -> int:
     print(f"pipeline done in {time.monotonic() - started:.0f} s at {datetime.now():%H:%M:%S}; report:", flush=True)
     report = [
         str(BIN_DIR / "spark-submit"),
+        # Delta's jars on the driver's class path: given to the session builder, they come too late.
+        "--jars",
+        settings.DELTA_JARS,
         str(settings.PROJECT_DIR / "spark_jobs" / "report.py"),
         "--root",
         settings.STORAGE_ROOT,

@@ -1,7 +1,9 @@
 """Report: what the pipeline has produced under a storage root, as the lecture's console shows it.
 
-Prints the row counts of every output and the first rows of the alerts, the enriched alerts and
-the daily statistics (``DataFrame.show``). Reads only; outputs not produced yet are reported so.
+Reads every output's Delta table (its current version) and prints its row count and first rows
+(``DataFrame.show``, sorted by the table's key), in columns that fit 120 characters: the wide
+tables show their main columns only. Ends with one line: rows per output, and where. Reads only;
+an output not produced yet is reported so.
 
     PYTHONPATH=. spark-submit spark_jobs/report.py [--root var/storage] [--rows 10]
 """
@@ -11,27 +13,41 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pyspark.errors import AnalysisException
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame
 
-from include import settings
+from include import settings, tables
+from include.schemas import SENSOR_COLUMNS
 from include.settings import Layout
-from include.spark_runtime import get_session
+from include.spark_runtime import get_session, path_exists
 
-OUTPUTS = ("alerts", "alerts_enriched", "quarantine", "daily_stats")
-SORT_KEYS = {
-    "alerts": ("resid", "date", "time"),
-    "alerts_enriched": ("resid", "date", "time", "eventDate"),
-    "quarantine": ("source_file",),
-    "daily_stats": ("day", "resid"),
+WIDTH = 120  # characters of the widest line printed
+SENSOR_KEY = ("resid", "date", "time")
+# Per output: the columns shown and the sort keys.
+OUTPUTS = {
+    "readings": (SENSOR_COLUMNS, SENSOR_KEY),
+    "alerts": (SENSOR_COLUMNS, SENSOR_KEY),
+    "alerts_enriched": (
+        ("resid", "date", "time", "psi", "pumpType", "vendor", "eventDate", "technician", "description"),
+        (*SENSOR_KEY, "eventDate"),
+    ),
+    "quarantine": (("source_file", "raw_line", "reason", "occurrences"), ("source_file", "raw_line")),
+    "daily_stats": (("day", "resid", "date", "minpsi", "avgpsi", "maxpsi"), ("day", "resid")),
 }
 
 
-def read_output(spark: SparkSession, layout: Layout, name: str) -> DataFrame | None:
-    try:
-        return spark.read.parquet(layout.output(name))
-    except AnalysisException:
-        return None  # not produced yet
+def cell_width(columns: int) -> int:
+    """Characters per cell so that a row of `columns` cells ("|" before each, one after) fits WIDTH."""
+    return (WIDTH - 1) // columns - 1
+
+
+def show(df: DataFrame, columns: tuple[str, ...], keys: tuple[str, ...], rows: int) -> None:
+    df.orderBy(*keys).select(*columns).show(rows, truncate=cell_width(len(columns)))
+
+
+def summary(counts: dict[str, int | None], layout: Layout) -> str:
+    """One line: rows per output (or "-" when not produced yet) and the folder that holds them."""
+    parts = ", ".join(f"{name} {'-' if count is None else count}" for name, count in counts.items())
+    return f"report: rows per output: {parts} (Delta tables under {layout.path('output')})"
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -45,13 +61,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     spark = get_session("oil-report")
     layout = Layout(args.root)
-    for name in OUTPUTS:
-        df = read_output(spark, layout, name)
+    counts: dict[str, int | None] = {}
+    for name, (columns, keys) in OUTPUTS.items():
+        path = layout.output(name)
+        df = tables.read(spark, path)
+        counts[name] = None if df is None else df.count()
         if df is None:
-            print(f"{name}: not produced yet ({layout.output(name)})")
+            old = path_exists(spark, path)
+            print(f"{name}: {'not a Delta table (an older output?)' if old else 'not produced yet'} ({path})")
             continue
-        print(f"{name}: {df.count()} rows ({layout.output(name)})")
-        df.orderBy(*SORT_KEYS[name]).show(args.rows, truncate=False)
+        print(f"{name}: {counts[name]} rows ({path})")
+        show(df, columns, keys, args.rows)
+    print(summary(counts, layout))
     return 0
 
 

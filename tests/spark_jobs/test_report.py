@@ -1,0 +1,58 @@
+"""The report: every output's Delta table counted and shown in tables of at most 120 columns,
+missing ones said so, one summary line at the end."""
+
+from __future__ import annotations
+
+from spark_jobs import report
+
+READING = ("NANTAHALLA", "3/10/14", "12:01", 10.0, 1.7, 880.0, 1.5, 0.4, 1.9)
+SENSOR_SCHEMA = (
+    "resid string, date string, time string, hz double, disp double, flow double, sedPPM double,"
+    " psi double, chlPPM double"
+)
+LONG = "x" * 300  # a value far wider than a line
+
+
+def test_tables_shown_within_120_columns_with_a_summary(spark, tmp_path, capsys):
+    root = tmp_path / "storage"
+    output = root / "output"
+    readings = [(*READING[:2], f"12:{minute:02d}", *READING[3:]) for minute in range(3)]
+    spark.createDataFrame(readings, SENSOR_SCHEMA).write.format("delta").save(str(output / "readings"))
+    spark.createDataFrame(readings[:1], SENSOR_SCHEMA).write.format("delta").save(str(output / "alerts"))
+    enriched = [(*READING[:3], 0.4, "HYDROPUMP", "11/27/10", "3/15/11", "HYDROCAM", "3/15/11", LONG, LONG, LONG)]
+    schema = (
+        "resid string, date string, time string, psi double, pumpType string, purchaseDate string,"
+        " serviceDate string, vendor string, eventDate string, technician string, description string,"
+        " reference_version string"
+    )
+    spark.createDataFrame(enriched, schema).write.format("delta").save(str(output / "alerts_enriched"))
+    quarantine = [(f"file://{LONG}/sensor.csv", LONG, "not a reading", 2)]
+    schema = "source_file string, raw_line string, reason string, occurrences long"
+    spark.createDataFrame(quarantine, schema).write.format("delta").save(str(output / "quarantine"))
+    (output / "daily_stats").mkdir()  # a folder that is not a Delta table (an old Parquet output)
+
+    assert report.main(["--root", root.as_uri(), "--rows", "5"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    table_lines = [line for line in lines if line.startswith(("+", "|"))]
+    assert max(map(len, table_lines)) <= 120, max(table_lines, key=len)
+    assert f"readings: 3 rows ({root.as_uri()}/output/readings)" in lines
+    assert "|NANTAHALLA|3/10/14|12:02|" in "".join(line.replace(" ", "") for line in lines)
+    assert any(line.startswith("daily_stats: not a Delta table") for line in lines)
+    assert lines[-1] == (
+        "report: rows per output: readings 3, alerts 1, alerts_enriched 1, quarantine 1, daily_stats -"
+        f" (Delta tables under {root.as_uri()}/output)"
+    )
+
+
+def test_an_empty_root_has_nothing_produced_yet(spark, tmp_path, capsys):
+    assert report.main(["--root", tmp_path.as_uri()]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in lines[:-1]] == [
+        "readings",
+        "alerts",
+        "alerts_enriched",
+        "quarantine",
+        "daily_stats",
+    ]
+    assert all("not produced yet" in line for line in lines[:-1])
+    assert lines[-1].startswith("report: rows per output: readings -, alerts -, ")
