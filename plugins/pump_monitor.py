@@ -1,9 +1,10 @@
 """Pump monitor: an operator page inside the Airflow UI (nav entry "Pump monitor").
 
 A FastAPI app that the api-server mounts at /pump-monitor, and an external view that shows it in
-the UI. It reads the pipeline's Parquet outputs under OIL_MONITOR_ROOT (default: the storage root,
-local or HDFS through WebHDFS) with include/pump_monitor.py; never Spark. Every route, the page
-included, needs a logged-in Airflow user (the UI's JWT: cookie `_token` or `Authorization: Bearer`).
+the UI. It reads the pipeline's Delta tables under OIL_MONITOR_ROOT (default: the storage root,
+local or HDFS) with include/pump_monitor.py, through each table's log (deltalake); never Spark.
+Every route, the page included, needs a logged-in Airflow user (the UI's JWT: cookie `_token` or
+`Authorization: Bearer`).
 
     GET /pump-monitor/                            the page
     GET /pump-monitor/api/alerts?limit=&resid=&events=   latest alerts with pump type, vendor, maintenance
@@ -60,7 +61,7 @@ app = FastAPI(
     title="Pump monitor",
     lifespan=warm_up,
     description="Low-pressure alerts, daily psi per pump and the last streaming run, read from the pipeline's "
-    "Parquet outputs. Every endpoint needs a logged-in Airflow user (cookie `_token` or a bearer JWT "
+    "Delta tables. Every endpoint needs a logged-in Airflow user (cookie `_token` or a bearer JWT "
     "from `POST /auth/token`).",
     docs_url=None,  # Swagger UI loads from a CDN; openapi.json documents the endpoints offline
     redoc_url=None,

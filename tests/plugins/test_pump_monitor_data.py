@@ -1,5 +1,6 @@
-"""The pump monitor's data (include/pump_monitor.py): its pure functions on small cases, then
-MonitorData on the real pipeline's outputs (the `local_pipeline` session run) against the oracle."""
+"""The pump monitor's data (include/pump_monitor.py): its pure functions on small cases, MonitorData
+on a small Delta table that grows, then on the real pipeline's outputs (the `local_pipeline`
+session run) against the oracle."""
 
 from __future__ import annotations
 
@@ -9,15 +10,17 @@ from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
+from deltalake import write_deltalake
 
 from include import settings
 from include.pump_monitor import (
+    ALERT_COLUMNS,
     HINTS,
     RUN_COLUMNS,
     MonitorData,
     alert_days,
-    committed_files,
     daily_psi,
     latest_alerts,
     newest_first,
@@ -35,23 +38,6 @@ def moment(date: str, time_of_day: str) -> datetime:
 
 
 # ---- pure functions -------------------------------------------------------------------------------
-def log(*entries: dict) -> bytes:
-    return "\n".join(["v1", *map(json.dumps, entries)]).encode()
-
-
-def test_committed_files_follow_the_sink_log_from_its_latest_compaction():
-    entry = {"path": "a", "action": "add"}
-    files = committed_files(
-        {
-            "8": log({**entry, "path": "old-8"}),  # before the compaction: in 9.compact already
-            "9.compact": log({**entry, "path": "old-8"}, {**entry, "path": "b-9"}),
-            "10": log({**entry, "path": "c-10"}, {"path": "b-9", "action": "delete"}),
-            "11": log({**entry, "path": "d-11"}),
-        }
-    )
-    assert files == ["old-8", "c-10", "d-11"]
-
-
 def test_latest_alerts_newest_first_with_the_pumps_latest_maintenance():
     alerts = [
         {"resid": "P1", "date": "3/10/14", "time": "9:05", "psi": 0.1},
@@ -106,6 +92,37 @@ def test_empty_root_says_what_to_run_first(tmp_path):
     assert status["last_run"] is None and status["newest_reading"] is None
     assert status["hint"] == f"{HINTS['stream']} {HINTS['runs']}"
     assert "oil_streaming" in HINTS["alerts"] and "oil_daily_stats" in HINTS["daily_stats"]
+
+
+# ---- a small Delta table ---------------------------------------------------------------------------
+def alert_rows(*rows: tuple) -> pa.Table:
+    """Alerts as the alert job's table holds them (its other sensor columns are not read)."""
+    schema = pa.schema([("resid", pa.string()), ("date", pa.string()), ("time", pa.string()), ("psi", pa.float64())])
+    return pa.Table.from_pylist([dict(zip(schema.names, row, strict=True)) for row in rows], schema=schema)
+
+
+def test_a_new_table_version_is_read_and_a_table_not_there_yet_has_no_rows(tmp_path):
+    data = MonitorData(tmp_path.as_uri())
+    table = tmp_path / "output" / "alerts"
+    assert data.rows("alerts", ALERT_COLUMNS) == []
+    assert data.alerts(10)["hint"] == HINTS["alerts"]
+
+    write_deltalake(str(table), alert_rows(("P1", "3/10/14", "1:05", 0.1)))
+    first = data.rows("alerts", ALERT_COLUMNS)
+    assert first == [{"resid": "P1", "date": "3/10/14", "time": "1:05", "psi": 0.1}]
+    assert data.rows("alerts", ALERT_COLUMNS) is first  # the same version: not read again
+
+    write_deltalake(
+        str(table), alert_rows(("P2", "3/10/14", "2:10", 0.2), ("P1", "3/11/14", "0:01", 0.3)), mode="append"
+    )
+    assert sorted((row["resid"], row["date"], row["time"]) for row in data.rows("alerts", ALERT_COLUMNS)) == [
+        ("P1", "3/10/14", "1:05"),
+        ("P1", "3/11/14", "0:01"),
+        ("P2", "3/10/14", "2:10"),
+    ]
+    got = data.alerts(10)
+    assert (got["total"], got["counts"], got["hint"]) == (3, {"P1": 2, "P2": 1}, None)
+    assert [(a["resid"], a["time"]) for a in got["alerts"]][0] == ("P1", "2014-03-11T00:01:00+00:00")
 
 
 # ---- the real pipeline's outputs -------------------------------------------------------------------
