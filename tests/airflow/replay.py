@@ -1,15 +1,18 @@
 """What the tests expect of a replay, in plain Python over the sensor CSV (no pipeline code), and
-readers of the streaming queries' own logs (checkpoint offsets, commits, file-sink metadata)."""
+readers of what the streaming queries record: their checkpoints (offsets, commits, the file
+source's log) and their Delta tables (history and versions, read with deltalake)."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlparse
+
+from deltalake import DeltaTable
 
 from tests import oracle
 
@@ -64,7 +67,7 @@ def local_path(uri: str) -> Path:
 
 
 def log_entries(folder: Path) -> dict[int, list[dict]]:
-    """A Spark metadata log folder (checkpoint offsets of a file source, a file sink's _spark_metadata):
+    """A Spark metadata log folder (a checkpoint's offsets, a file source's sources/0):
     {batch id: its JSON entries}. Files are `N` or `N.compact`, a version line then one entry per line."""
     out: dict[int, list[dict]] = {}
     if not folder.is_dir():
@@ -85,21 +88,50 @@ def committed(checkpoint: Path) -> list[int]:
 
 @dataclass
 class Query:
-    """One streaming query of the pipeline as its checkpoint and sink record it."""
+    """One streaming query of the pipeline as its checkpoint and its Delta table record it."""
 
     checkpoint: Path
-    sink: Path
+    table: Path
 
     def batches(self) -> list[int]:
         return committed(self.checkpoint)
 
     def inputs(self) -> dict[int, list[Path]]:
-        """Files each batch read (the file source's log)."""
+        """Files each batch read (a file source's log: the alert query's)."""
         return {b: [local_path(e["path"]) for e in es] for b, es in log_entries(self.checkpoint / "sources/0").items()}
 
-    def outputs(self) -> dict[int, list[Path]]:
-        """Files each batch wrote (the file sink's log)."""
-        return {
-            b: [local_path(e["path"]) for e in es if e.get("action", "add") == "add"]
-            for b, es in log_entries(self.sink / "_spark_metadata").items()
-        }
+    def source_versions(self) -> dict[int, int]:
+        """Per batch, the last version of its Delta source table it has read (the enrichment's: the alerts).
+        The batch's end offset (version V, index -1) is the start of V: everything before V was read."""
+        out = {}
+        for batch, entries in log_entries(self.checkpoint / "offsets").items():
+            offset = entries[-1]  # after the batch's metadata line: the one source's offset
+            out[batch] = offset["reservoirVersion"] - (1 if offset["index"] == -1 else 0)
+        return out
+
+    def versions(self) -> dict[int, int]:
+        """Per committed batch, the table version it left (-1: no table yet). A Delta commit does not
+        record the batch that wrote it, but a batch writes before its checkpoint commit and the next
+        one after it: the version is the last whose commit time is not later than the batch's commit."""
+        history = DeltaTable(str(self.table)).history() if DeltaTable.is_deltatable(str(self.table)) else []
+        out = {}
+        for batch in self.batches():
+            done_ms = (self.checkpoint / "commits" / str(batch)).stat().st_mtime_ns // 1_000_000
+            out[batch] = max((h["version"] for h in history if h["timestamp"] <= done_ms), default=-1)
+        return out
+
+    def rows(self, version: int, columns) -> list[tuple]:
+        """The table's rows at a version (-1: none), sorted."""
+        if version < 0:
+            return []
+        table = DeltaTable(str(self.table), version=version).to_pyarrow_table(columns=list(columns))
+        return sorted((tuple(row[c] for c in columns) for row in table.to_pylist()), key=repr)
+
+    def added(self, columns) -> dict[int, list[tuple]]:
+        """Rows each committed batch added: the rows of its version less those of the batch before."""
+        out, before = {}, Counter()
+        for batch, version in sorted(self.versions().items()):
+            now = Counter(self.rows(version, columns))
+            out[batch] = sorted((now - before).elements(), key=repr)
+            before = now
+        return out

@@ -23,10 +23,9 @@ from tests.dags.test_dag_integrity import EXPECTED_DAGS
 BATCHES = 3
 
 
-def rows_of(spark, files, columns) -> list[tuple]:
-    if not files:
-        return []
-    return sorted(map(tuple, spark.read.parquet(*[f.as_uri() for f in files]).select(*columns).collect()), key=repr)
+def table_rows(spark, path: str, columns) -> list[tuple]:
+    """A Delta table's rows (Spark's Delta reader: its current version), sorted."""
+    return sorted(map(tuple, spark.read.format("delta").load(path).select(*columns).collect()), key=repr)
 
 
 # ---- web UI ---------------------------------------------------------------------------------------
@@ -80,17 +79,22 @@ def test_scheduled_drops_and_streaming_make_growing_micro_batches(airflow_stack,
     s, replay = airflow_stack, airflow_stack.replay
     alerts, enriched = s.alerts, s.enriched
 
-    def enough():  # BATCHES alert batches, and the enrichment of at least one
-        return len(alerts.batches()) >= BATCHES and any(enriched.inputs().get(b) for b in enriched.batches())
+    def enough():  # BATCHES alert batches, and the enrichment of at least one alert
+        done = enriched.batches()
+        return (
+            len(alerts.batches()) >= BATCHES
+            and bool(done)
+            and bool(enriched.rows(enriched.versions()[done[-1]], ["resid"]))
+        )
 
     wait_for(f"{BATCHES} micro-batches of scheduled drops", enough, timeout=480, interval=2)
     # A snapshot: the enrichment first, then the alerts (which can only be ahead of it).
-    enriched_done = set(enriched.batches())
-    enriched_inputs = {f for b, fs in enriched.inputs().items() if b in enriched_done for f in fs}
-    enriched_outputs = [f for b, fs in enriched.outputs().items() if b in enriched_done for f in fs]
+    enriched_done = enriched.batches()[-1]
+    enriched_through = enriched.source_versions()[enriched_done]  # the last alerts version it has read
+    enriched_rows = enriched.rows(enriched.versions()[enriched_done], ENRICHED_COLUMNS)
     batches = alerts.batches()
-    inputs, outputs = alerts.inputs(), alerts.outputs()
-    written = sorted(outputs)  # batches whose output is complete (in the sink's log)
+    inputs, versions = alerts.inputs(), alerts.versions()
+    added = alerts.added(oracle.SENSOR_COLUMNS)  # the alerts each batch added to the table
 
     # Batch ids: 0, 1, 2, ... committed one after the other.
     assert batches == list(range(len(batches))) and len(batches) >= BATCHES
@@ -98,15 +102,15 @@ def test_scheduled_drops_and_streaming_make_growing_micro_batches(airflow_stack,
     assert commit_times == sorted(commit_times)
 
     # Each batch read new slice files only; each file once.
-    read = [replay.index_of(f.name) for b in written for f in inputs[b]]
+    read = [replay.index_of(f.name) for b in batches for f in inputs[b]]
     assert len(read) == len(set(read)), f"a slice was read twice: {Counter(read)}"
 
     # Each batch wrote exactly the oracle's alerts of the slices it read; the output grows batch by batch.
     totals, got_all, expected_of = [], [], {}
-    for b in written:
+    for b in batches:
         slices = [replay.index_of(f.name) for f in inputs[b]]
         expected_of[b] = oracle.alerts(replay.rows_of(slices))
-        got = rows_of(spark, outputs[b], oracle.SENSOR_COLUMNS)
+        got = added[b]
         assert got == sorted(expected_of[b], key=repr), f"batch {b} (slices {slices})"
         got_all += got
         totals.append(len(got_all))
@@ -117,11 +121,12 @@ def test_scheduled_drops_and_streaming_make_growing_micro_batches(airflow_stack,
     growing = sum(1 for b, total in enumerate(totals) if total > (totals[b - 1] if b else 0))
     assert growing >= min(BATCHES, len([i for i in replay.with_alerts() if i >= min(read)])), totals
 
-    # The enrichment of the alert batches it has read equals the oracle's (vendor, each maintenance record).
-    enriched_batches = [b for b in written if set(outputs[b]) & enriched_inputs]
-    assert enriched_batches and {f for b in enriched_batches for f in outputs[b]} == enriched_inputs
+    # The enrichment read whole alert batches (up to the version one of them left), and its table
+    # equals the oracle's enrichment of their alerts (vendor, each maintenance record).
+    enriched_batches = [b for b in batches if versions[b] <= enriched_through]
+    assert enriched_batches and enriched_through == versions[enriched_batches[-1]], (versions, enriched_through)
     expected_alerts = sorted(row for b in enriched_batches for row in expected_of[b])
-    assert rows_of(spark, enriched_outputs, ENRICHED_COLUMNS) == oracle.enriched(
+    assert enriched_rows == oracle.enriched(
         expected_alerts, s.data_dir / settings.VENDOR_FILE, s.data_dir / settings.MAINT_FILE
     )
 
@@ -175,7 +180,7 @@ def test_backfill_daily_stats_then_reprocess(airflow_stack, spark):
         runs = result["runs"]
         assert sorted(r["logical_date"][:10] for r in runs) == [f"2014-03-{day}" for day in range(10, 15)], runs
         assert all(r["state"] == "success" and r["run_type"] == "backfill" for r in runs), runs
-        stats = spark.read.parquet(s.layout.output("daily_stats"))
+        stats = spark.read.format("delta").load(s.layout.output("daily_stats"))
         got = sorted(map(tuple, stats.select("resid", "date", *STAT_COLUMNS).collect()))
         assert {(resid, date) for resid, date, *_ in got} == set(expected)
         assert len(got) == len(expected)
@@ -223,13 +228,13 @@ def test_cleared_runs_run_again_and_change_nothing(airflow_stack, spark):
 
     def outputs() -> dict:
         def rows(name, columns):
-            return sorted(map(tuple, spark.read.parquet(s.layout.output(name)).select(*columns).collect()), key=repr)
+            return table_rows(spark, s.layout.output(name), columns)
 
         return {
             "alerts": rows("alerts", oracle.SENSOR_COLUMNS),
             "alerts_enriched": rows("alerts_enriched", ENRICHED_COLUMNS),
             "daily_stats": rows("daily_stats", ("resid", "date", *STAT_COLUMNS)),
-            "quarantine": spark.read.parquet(s.layout.output("quarantine")).count(),
+            "quarantine": spark.read.format("delta").load(s.layout.output("quarantine")).count(),
         }
 
     def files() -> dict:
@@ -248,7 +253,8 @@ def test_cleared_runs_run_again_and_change_nothing(airflow_stack, spark):
     wait_for(
         "every landed slice streamed",
         lambda: (
-            streaming_idle() and len(spark.read.parquet(s.layout.output("alerts")).collect()) == len(expected_alerts)
+            streaming_idle()
+            and spark.read.format("delta").load(s.layout.output("alerts")).count() == len(expected_alerts)
         ),
         timeout=600,
         interval=2,
