@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import threading
 from collections import Counter, defaultdict
 from datetime import datetime, timezone

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import SparkSession
 from pyspark.sql.streaming import StreamingQuery
 
 from include import settings
@@ -43,6 +44,22 @@ def path_exists(spark: SparkSession, path: str) -> bool:
     return fs.exists(jvm_path)
 
 
+def read_text(spark: SparkSession, path: str) -> str:
+    fs, jvm_path = hadoop_path(spark, path)
+    stream = fs.open(jvm_path)
+    try:
+        return spark.sparkContext._jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8")
+    finally:
+        stream.close()
+
+
+def checkpoint_id(spark: SparkSession, checkpoint: str) -> str:
+    """The id a streaming query's checkpoint was created with (its metadata file): a new checkpoint, a
+    new id. Delta's idempotent writes (txnAppId) are tied to it, so that the batch ids of a new
+    checkpoint, starting again at 0, are not taken for batches already written."""
+    return json.loads(read_text(spark, f"{checkpoint}/metadata"))["id"]
+
+
 def checkpoint_is_empty(spark: SparkSession, checkpoint: str) -> bool:
     """No micro-batch was ever planned from this checkpoint (new, or deleted): every file is read again."""
     fs, offsets = hadoop_path(spark, f"{checkpoint}/offsets")
@@ -58,15 +75,18 @@ def run_main(job: str, main: Callable[[], int]) -> int:
     try:
         return main()
     except Exception as error:  # the one place that turns any failure into a one-line message
-        print(f"{job}: FAILED: {_first_line(error)}", file=sys.stderr, flush=True)
+        print(f"{job}: FAILED: {one_line(error)}", file=sys.stderr, flush=True)
         if not isinstance(error, JobFailed):
             traceback.print_exc()
         return 1
 
 
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip() or type(error).__name__
-    return text.splitlines()[0][:500]
+def one_line(error: BaseException) -> str:
+    """The error in one line: a Java exception's own message, not py4j's "An error occurred while calling"."""
+    java = getattr(error, "java_exception", None)
+    text = str(java.toString()) if java is not None else str(error).strip()
+    lines = [line.strip() for line in (text or type(error).__name__).splitlines() if line.strip()]
+    return (lines[0] if lines else type(error).__name__)[:500]
 
 
 @dataclass

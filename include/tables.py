@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 
-from include.spark_runtime import JobFailed, path_exists
+from include.spark_runtime import JobFailed, one_line, path_exists
 
 DELTA_LOG = "_delta_log"
 
@@ -71,9 +71,14 @@ def insert_missing(
         return _last_commit_metric(spark, path, "numTargetRowsInserted")
 
 
-def append(rows: DataFrame, path: str, partition_by: Sequence[str] = ()) -> None:
+def append(rows: DataFrame, path: str, partition_by: Sequence[str] = (), once: tuple[str, int] | None = None) -> None:
+    """Append rows to the table at path (created on first use). once=(writer id, batch id): Delta's
+    idempotent write, skipped when the table already holds that writer's batch (a retried micro-batch)."""
+    writer = rows.write.format("delta").mode("append").partitionBy(*partition_by)
+    if once is not None:
+        writer = writer.option("txnAppId", once[0]).option("txnVersion", once[1])
     with writing(path):
-        rows.write.format("delta").mode("append").partitionBy(*partition_by).save(path)
+        writer.save(path)
 
 
 def _last_commit_metric(spark: SparkSession, path: str, metric: str) -> int:
@@ -91,8 +96,7 @@ def writing(path: str) -> Iterator[None]:
     try:
         yield
     except Exception as error:
-        first = (str(error).strip() or type(error).__name__).splitlines()[0][:300]
-        raise TableWriteFailed(f"writing the Delta table {path} failed: {first}") from error
+        raise TableWriteFailed(f"writing the Delta table {path} failed: {one_line(error)}") from error
 
 
 class TableWriteFailed(Exception):

@@ -44,7 +44,6 @@ from include.readings import (
     NEW,
     QUARANTINE_KEY,
     RAW_LINE,
-    READING_KEY,
     REASON,
     REPEAT,
     SOURCE_FILE,
@@ -58,7 +57,7 @@ from include.readings import (
     with_status,
 )
 from include.schemas import SENSOR, SENSOR_COLUMNS, spark_schema
-from include.spark_runtime import checkpoint_is_empty, get_session, run_main
+from include.spark_runtime import checkpoint_id, checkpoint_is_empty, get_session, run_main
 
 RUN_SCHEMA = (
     "finished_at timestamp, micro_batches int, lines_read long, alerts_written long, lines_quarantined long,"
@@ -85,7 +84,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--output", required=True, help="Delta table of the alerts")
     parser.add_argument("--quarantine", required=True, help="Delta table of the lines set aside")
     parser.add_argument("--checkpoints", required=True, help="folder of the query's checkpoint")
-    parser.add_argument("--readings", default=None, help="Delta table of every reading (default: readings/ beside OUTPUT)")
+    parser.add_argument(
+        "--readings", default=None, help="Delta table of every reading (default: readings/ beside OUTPUT)"
+    )
     parser.add_argument(
         "--threshold", type=finite_float, default=settings.ALERT_PSI_THRESHOLD, help="psi below this alerts"
     )
@@ -107,27 +108,30 @@ def beside(output: str, name: str) -> str:
 class AlertBatches:
     """The foreachBatch function: one micro-batch of landed lines into the three tables, counted."""
 
-    def __init__(self, spark: SparkSession, args: argparse.Namespace) -> None:
-        self.spark, self.args = spark, args
+    def __init__(self, spark: SparkSession, args: argparse.Namespace, checkpoint: str) -> None:
+        self.spark, self.args, self.checkpoint = spark, args, checkpoint
+        self.writer_id: str | None = None
         self.counts: Counter = Counter()
         self.batch_ids: list[int] = []
         self.failure: Exception | None = None
 
     def __call__(self, batch: DataFrame, batch_id: int) -> None:
         self.batch_ids.append(batch_id)
-        # Every line parsed once, kept for the three writes that follow.
+        # Every line parsed once, kept for the writes that follow.
         lines = is_valid(parse_lines(batch.withColumn(LINE_ORDER, F.monotonically_increasing_id())))
         lines = lines.persist(StorageLevel.MEMORY_AND_DISK)
         try:
-            self._write(lines)
+            self._write(lines, batch_id)
         except Exception as error:
             self.failure = error  # Spark wraps it in a long StreamingQueryException: main says this one
             raise
         finally:
             lines.unpersist()
 
-    def _write(self, lines: DataFrame) -> None:
+    def _write(self, lines: DataFrame, batch_id: int) -> None:
         spark, args = self.spark, self.args
+        if self.writer_id is None:
+            self.writer_id = f"oil-alerts-{checkpoint_id(spark, self.checkpoint)}"
         readings = lines.where("valid").withColumn(DAY, event_day())
         days = tables.distinct_values(readings, DAY)
         stored = tables.read(spark, args.readings)
@@ -138,30 +142,40 @@ class AlertBatches:
             stored = stored.where(of_days | F.col(DAY).isNull() if None in days else of_days)
         classified = with_status(readings, stored).persist(StorageLevel.MEMORY_AND_DISK)
         try:
-            statuses = {row[STATUS]: row["count"] for row in classified.groupBy(STATUS).count().collect()}
-            conflicts = classified.where(F.col(STATUS) == CONFLICT).select(
-                SOURCE_FILE, RAW_LINE, F.lit(CONFLICT_REASON).alias(REASON)
-            )
-            rejected = quarantine_records(lines).unionByName(conflicts)
-            quarantined = rejected.count()
+            low = F.col("psi") < args.threshold
+            counts = classified.groupBy(STATUS).agg(F.count(F.lit(1)).alias("n"), F.count_if(low).alias("low"))
+            statuses = {row[STATUS]: (row["n"], row["low"]) for row in counts.collect()}
+            lines_read = lines.count()
+            conflicting = statuses.get(CONFLICT, (0, 0))[0]
+            quarantined = lines_read - sum(n for n, _ in statuses.values()) + conflicting
             if quarantined or not tables.is_table(spark, args.quarantine):
-                tables.insert_missing(spark, quarantine_entries(rejected), args.quarantine, QUARANTINE_KEY)
-            accepted = classified.where(F.col(STATUS) != CONFLICT)
-            alerts = low_pressure_alerts(accepted, args.threshold).select(*SENSOR_COLUMNS).dropDuplicates(READING_KEY)
-            alerts_written = tables.insert_missing(spark, alerts, args.output, READING_KEY)
-            # Last: the statuses above were taken against the table before this write.
-            new = classified.where(F.col(STATUS) == NEW).select(*SENSOR_COLUMNS, DAY)
-            if statuses.get(NEW, 0) or not tables.is_table(spark, args.readings):
-                tables.append(new, args.readings, partition_by=[DAY])
+                conflicts = classified.where(F.col(STATUS) == CONFLICT).select(
+                    SOURCE_FILE, RAW_LINE, F.lit(CONFLICT_REASON).alias(REASON)
+                )
+                rejected = quarantine_entries(quarantine_records(lines).unionByName(conflicts))
+                # MERGE, not an idempotent append: after a lost checkpoint the same lines come again.
+                tables.insert_missing(spark, rejected, args.quarantine, QUARANTINE_KEY)
+            # A retried batch finds its appends done (same writer and batch id) and skips them; a run after
+            # a lost checkpoint finds its readings stored: they are repeats, and nothing is appended.
+            once = (self.writer_id, batch_id)
+            new_alerts = statuses.get(NEW, (0, 0))[1]
+            if new_alerts or not tables.is_table(spark, args.output):
+                alerts = low_pressure_alerts(classified.where(F.col(STATUS) == NEW), args.threshold)
+                tables.append(alerts.select(*SENSOR_COLUMNS), args.output, once=once)
+            new = statuses.get(NEW, (0, 0))[0]
+            if new or not tables.is_table(spark, args.readings):
+                # Last: the statuses above were taken against the table before this write.
+                rows = classified.where(F.col(STATUS) == NEW).select(*SENSOR_COLUMNS, DAY)
+                tables.append(rows, args.readings, partition_by=[DAY], once=once)
         finally:
             classified.unpersist()
         self.counts.update(
-            lines_read=lines.count(),
+            lines_read=lines_read,
             lines_quarantined=quarantined,
-            alerts_written=alerts_written,
-            readings_new=statuses.get(NEW, 0),
-            readings_repeated=statuses.get(REPEAT, 0),
-            readings_conflicting=statuses.get(CONFLICT, 0),
+            alerts_written=new_alerts,
+            readings_new=new,
+            readings_repeated=statuses.get(REPEAT, (0, 0))[0],
+            readings_conflicting=conflicting,
         )
 
     def summary(self) -> str:
@@ -184,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     spark = get_session("oil-alerts")
     tables.refuse_old_outputs(spark, args.output, args.quarantine, args.readings, runs)
     checkpoint = f"{args.checkpoints}/alerts"
-    batches = AlertBatches(spark, args)
+    batches = AlertBatches(spark, args, checkpoint)
     # One writer per checkpoint: a second run waits, then is refused.
     with checkpoint_lock(spark, checkpoint, args.lock_wait):
         if checkpoint_is_empty(spark, checkpoint):

@@ -31,11 +31,13 @@ def run_demo(base: Path, data_dir: Path, root: str, *demo_args: str, **env_overr
 
 
 def sorted_rows(spark, path: str, columns) -> list[tuple]:
-    return sorted(map(tuple, spark.read.parquet(path).select(*columns).collect()), key=repr)
+    return sorted(map(tuple, spark.read.format("delta").load(path).select(*columns).collect()), key=repr)
 
 
 def outputs(spark, layout: Layout) -> dict[str, list[tuple]]:
+    """Every table's rows (Spark's Delta reader: the table's current version)."""
     return {
+        "readings": sorted_rows(spark, layout.output("readings"), oracle.SENSOR_COLUMNS),
         "alerts": sorted_rows(spark, layout.output("alerts"), oracle.SENSOR_COLUMNS),
         "alerts_enriched": sorted_rows(spark, layout.output("alerts_enriched"), ENRICHED_COLUMNS),
         "daily_stats": sorted_rows(spark, layout.output("daily_stats"), ("resid", "date", *STAT_COLUMNS)),
@@ -45,6 +47,7 @@ def outputs(spark, layout: Layout) -> dict[str, list[tuple]]:
 
 def assert_equal_to_the_oracle(got: dict[str, list[tuple]], data_dir: Path) -> None:
     readings = oracle.readings(data_dir / settings.SENSOR_FILE)
+    assert got["readings"] == sorted((tuple(r[k] for k in oracle.SENSOR_COLUMNS) for r in readings), key=repr)
     expected_alerts = oracle.alerts(readings)
     assert got["alerts"] == sorted(expected_alerts, key=repr)
     assert got["alerts_enriched"] == oracle.enriched(

@@ -79,10 +79,11 @@ def fault_airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def outputs(spark, layout: Layout) -> dict[str, list]:
-    """The outputs as a reader sees them (Spark reads a sink's committed files only)."""
+    """The tables as a reader sees them (their current Delta version)."""
 
     def rows(dataset: str, columns) -> list[tuple]:
-        return sorted(map(tuple, spark.read.parquet(layout.output(dataset)).select(*columns).collect()), key=repr)
+        table = spark.read.format("delta").load(layout.output(dataset))
+        return sorted(map(tuple, table.select(*columns).collect()), key=repr)
 
     return {
         "alerts": rows("alerts", oracle.SENSOR_COLUMNS),

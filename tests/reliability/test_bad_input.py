@@ -99,7 +99,9 @@ def test_every_kind_of_bad_line_is_quarantined_with_its_reason_and_counted(spark
     assert rows(spark, tmp_path / "quarantine", ["raw_line", "reason"]) == sorted(
         (shown_in_quarantine(line), reason) for line, reason in BAD.items()
     )
-    files = {urlparse(r.source_file).path for r in spark.read.parquet(str(tmp_path / "quarantine")).collect()}
+    files = {
+        urlparse(r.source_file).path for r in spark.read.format("delta").load(str(tmp_path / "quarantine")).collect()
+    }
     assert files == {str(tmp_path / "stream" / "mixed.csv")}
 
 
@@ -120,7 +122,7 @@ def test_a_byte_order_mark_and_windows_line_endings_change_nothing(spark, tmp_pa
         }
     ]
     assert rows(spark, tmp_path / "alerts", oracle.SENSOR_COLUMNS) == expected_alerts
-    assert spark.read.parquet(str(tmp_path / "quarantine")).count() == 0
+    assert spark.read.format("delta").load(str(tmp_path / "quarantine")).count() == 0
 
 
 def test_files_that_are_not_sensor_data_are_never_half_read(spark, tmp_path, capsys):

@@ -33,7 +33,7 @@ COUNTS = re.compile(r"rows_without_maintenance (\d+), rows_without_vendor (\d+),
 
 def setup(spark, tmp_path) -> list[str]:
     """Alerts as the alert job writes them, the two reference files; the job's arguments."""
-    spark.createDataFrame(ALERTS, spark_schema(SENSOR)).write.parquet(str(tmp_path / "alerts"))
+    spark.createDataFrame(ALERTS, spark_schema(SENSOR)).write.format("delta").save(str(tmp_path / "alerts"))
     (tmp_path / "sensorvendor.csv").write_text("".join(f"{line}\n" for line in VENDOR_LINES))
     (tmp_path / "sensormaint.csv").write_text("".join(f"{line}\n" for line in MAINT_LINES))
     return [
@@ -45,7 +45,8 @@ def setup(spark, tmp_path) -> list[str]:
 
 def enriched_rows(spark, tmp_path) -> list[tuple]:
     return sorted(
-        map(tuple, spark.read.parquet(str(tmp_path / "enriched")).select(*ENRICHED_COLUMNS).collect()), key=repr
+        map(tuple, spark.read.format("delta").load(str(tmp_path / "enriched")).select(*ENRICHED_COLUMNS).collect()),
+        key=repr,
     )
 
 

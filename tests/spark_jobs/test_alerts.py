@@ -44,7 +44,7 @@ def run(tmp_path, threshold=0.5, **kwargs):
 
 
 def rows(spark, path, columns):
-    return sorted(tuple(r) for r in spark.read.parquet(str(path)).select(*columns).collect())
+    return sorted(tuple(r) for r in spark.read.format("delta").load(str(path)).select(*columns).collect())
 
 
 def write(path, lines):
@@ -65,7 +65,9 @@ def test_alerts_keep_every_sensor_column_and_bad_lines_are_quarantined(spark, tm
     assert rows(spark, tmp_path / "alerts", oracle.SENSOR_COLUMNS) == sorted(expected)
     quarantined = rows(spark, tmp_path / "quarantine", ["raw_line", "reason"])
     assert quarantined == sorted(BAD.items())
-    files = {urlparse(r.source_file).path for r in spark.read.parquet(str(tmp_path / "quarantine")).collect()}
+    files = {
+        urlparse(r.source_file).path for r in spark.read.format("delta").load(str(tmp_path / "quarantine")).collect()
+    }
     assert files == {str(tmp_path / "stream" / "a.csv")}
 
 
@@ -87,7 +89,7 @@ def test_real_data_alerts_equal_the_oracle(spark, tmp_path, data_dir, threshold)
     run(tmp_path, threshold=threshold)
     expected = oracle.alerts(oracle.readings(data_dir / "sensordata.csv"), threshold)
     assert rows(spark, tmp_path / "alerts", oracle.SENSOR_COLUMNS) == expected
-    assert spark.read.parquet(str(tmp_path / "quarantine")).count() == 0
+    assert spark.read.format("delta").load(str(tmp_path / "quarantine")).count() == 0
 
 
 def test_every_spelling_of_a_low_psi_alerts(spark, tmp_path):

@@ -1,4 +1,5 @@
-"""The daily statistics: the lecture's max/min/avg per pump and day, one day replaced at a time."""
+"""The daily statistics: the lecture's max/min/avg per pump and day, one day replaced at a time, from
+the readings table that the alert job fills (each CSV below is dropped and streamed first)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from datetime import date, datetime
 
 import pytest
 
+from spark_jobs import alerts
 from spark_jobs.daily_stats import STAT_COLUMNS, main
 from tests import oracle
 
@@ -15,7 +17,7 @@ def days_in(path) -> list[date]:
 
 
 def stats_by_key(spark, path) -> dict:
-    return {(r.resid, r.date): r.asDict() for r in spark.read.parquet(str(path)).collect()}
+    return {(r.resid, r.date): r.asDict() for r in spark.read.format("delta").load(str(path)).collect()}
 
 
 def assert_equal_to_oracle(got: dict, expected: dict) -> None:
@@ -25,14 +27,29 @@ def assert_equal_to_oracle(got: dict, expected: dict) -> None:
             assert got[key][column] == pytest.approx(stats[column], rel=1e-9, abs=1e-9), (key, column)
 
 
+def ingest(source, root) -> None:
+    """Drop source into root's landing folder under a new name and stream it into the readings table."""
+    landing = root / "stream"
+    landing.mkdir(exist_ok=True)
+    (landing / f"{len(list(landing.iterdir()))}-{source.name}").write_bytes(source.read_bytes())
+    args = ["--source", str(landing), "--output", str(root / "alerts"), "--quarantine", str(root / "quarantine")]
+    assert alerts.main([*args, "--checkpoints", str(root / "checkpoints"), "--readings", str(root / "readings")]) == 0
+
+
+def compute(output, day) -> None:
+    assert main(["--readings", str(output.parent / "readings"), "--output", str(output), "--day", day.isoformat()]) == 0
+
+
 def run(source, output, day):
-    assert main(["--source", str(source), "--output", str(output), "--day", day.isoformat()]) == 0
+    ingest(source, output.parent)
+    compute(output, day)
 
 
 def test_every_day_equals_the_oracle(spark, tmp_path, data_dir):
     source = data_dir / "sensordata.csv"
+    ingest(source, tmp_path)
     for day in days_in(source):
-        run(source, tmp_path / "stats", day)
+        compute(tmp_path / "stats", day)
     got = stats_by_key(spark, tmp_path / "stats")
     assert_equal_to_oracle(got, oracle.daily_stats(oracle.readings(source)))
     assert {(r["resid"], r["date"]) for r in got.values()} == got.keys()
@@ -48,8 +65,8 @@ def test_a_run_replaces_its_own_day_only(spark, tmp_path, data_dir):
     run(partial, tmp_path / "stats", first)
     run(source, tmp_path / "stats", second)
     assert {k[1] for k in stats_by_key(spark, tmp_path / "stats")} == {f"{first:%-m/%-d/%y}", f"{second:%-m/%-d/%y}"}
-    run(source, tmp_path / "stats", first)  # the full first day replaces the partial one
-    run(source, tmp_path / "stats", first)  # and again: idempotent
+    compute(tmp_path / "stats", first)  # the full first day replaces the partial one
+    compute(tmp_path / "stats", first)  # and again: idempotent
     expected = {
         k: v
         for k, v in oracle.daily_stats(oracle.readings(source)).items()
@@ -70,12 +87,10 @@ def test_a_rerun_in_the_same_session_reads_the_files_again(spark, tmp_path, data
     source = data_dir / "sensordata.csv"
     day = days_in(source)[0]
     rows = [r for r in oracle.read_rows(source) if datetime.strptime(r[1], "%m/%d/%y").date() == day]
-    landing = tmp_path / "stream"
-    landing.mkdir()
-    (landing / "a.csv").write_text("".join(",".join(r) + "\n" for r in rows[: len(rows) // 2]))
-    run(landing, tmp_path / "stats", day)
-    (landing / "b.csv").write_text("".join(",".join(r) + "\n" for r in rows[len(rows) // 2 :]))
-    run(landing, tmp_path / "stats", day)
+    (tmp_path / "a.csv").write_text("".join(",".join(r) + "\n" for r in rows[: len(rows) // 2]))
+    run(tmp_path / "a.csv", tmp_path / "stats", day)
+    (tmp_path / "b.csv").write_text("".join(",".join(r) + "\n" for r in rows[len(rows) // 2 :]))
+    run(tmp_path / "b.csv", tmp_path / "stats", day)
     expected = {k: v for k, v in oracle.daily_stats(oracle.readings(source)).items() if k[1] == f"{day:%-m/%-d/%y}"}
     assert_equal_to_oracle(stats_by_key(spark, tmp_path / "stats"), expected)
 

@@ -43,7 +43,7 @@ def test_one_row_per_alert_and_maintenance_record_none_lost(spark):
 
 def test_streamed_enrichment_of_real_alerts_equals_the_oracle(spark, tmp_path, data_dir):
     expected_alerts = oracle.alerts(oracle.readings(data_dir / "sensordata.csv"))
-    spark.createDataFrame(expected_alerts, spark_schema(SENSOR)).write.parquet(str(tmp_path / "alerts"))
+    spark.createDataFrame(expected_alerts, spark_schema(SENSOR)).write.format("delta").save(str(tmp_path / "alerts"))
     args = [
         "--alerts",
         str(tmp_path / "alerts"),
@@ -59,6 +59,7 @@ def test_streamed_enrichment_of_real_alerts_equals_the_oracle(spark, tmp_path, d
     assert main(args) == 0
     assert main(args) == 0  # a rerun with no new alert adds nothing
     got = sorted(
-        map(tuple, spark.read.parquet(str(tmp_path / "enriched")).select(*ENRICHED_COLUMNS).collect()), key=repr
+        map(tuple, spark.read.format("delta").load(str(tmp_path / "enriched")).select(*ENRICHED_COLUMNS).collect()),
+        key=repr,
     )
     assert got == oracle.enriched(expected_alerts, data_dir / "sensorvendor.csv", data_dir / "sensormaint.csv")

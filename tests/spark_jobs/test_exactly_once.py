@@ -1,56 +1,57 @@
-"""Exactly once: the same rows dropped as 1, 5 or 37 slices, streamed in any batching, give the
-same alerts and enriched alerts, equal to the oracle; re-dropping a slice duplicates nothing."""
+"""Exactly once: the same rows dropped as 1, 5 or 37 slices, streamed in any batching, give the same
+tables, equal to the oracle; a slice delivered again under another name adds nothing; a lost
+checkpoint costs a re-read, never data; a corrected reference file re-enriches every alert."""
 
 from __future__ import annotations
 
 import math
+import re
 import shutil
+from datetime import datetime
 
 import pytest
 
 from include import settings, slicing
 from include.file_drop import drop
 from include.settings import Layout
-from spark_jobs import alerts, enrich_alerts
+from spark_jobs import alerts, daily_stats, enrich_alerts
 from tests import oracle
+from tests.pipeline_run import assert_equal_to_the_oracle, outputs
+
+SUMMARY = re.compile(r"alerts job summary: .*")
 
 
-def stream(layout: Layout, max_files: int | None) -> None:
+def stream(layout: Layout, max_files: int | None = None) -> None:
     extra = ["--max-files-per-trigger", str(max_files)] if max_files else []
-    assert (
-        alerts.main(
-            [
-                "--source",
-                layout.stream,
-                "--output",
-                layout.output("alerts"),
-                "--quarantine",
-                layout.output("quarantine"),
-                "--checkpoints",
-                layout.path("checkpoints"),
-                *extra,
-            ]
-        )
-        == 0
-    )
+    tables = ["--output", layout.output("alerts"), "--quarantine", layout.output("quarantine")]
+    assert alerts.main(["--source", layout.stream, *tables, "--checkpoints", layout.path("checkpoints"), *extra]) == 0
     assert (
         enrich_alerts.main(
             [
-                "--alerts",
-                layout.output("alerts"),
-                "--vendor",
-                layout.vendor,
-                "--maint",
-                layout.maint,
-                "--output",
-                layout.output("alerts_enriched"),
-                "--checkpoint",
-                layout.checkpoint("alerts_enriched"),
+                *("--alerts", layout.output("alerts"), "--vendor", layout.vendor, "--maint", layout.maint),
+                *("--output", layout.output("alerts_enriched"), "--checkpoint", layout.checkpoint("alerts_enriched")),
                 *extra,
             ]
         )
         == 0
     )
+
+
+def daily(layout: Layout, data_dir) -> None:
+    days = sorted(
+        {datetime.strptime(row[1], "%m/%d/%y").date() for row in oracle.read_rows(data_dir / "sensordata.csv")}
+    )
+    for day in days:
+        args = ["--readings", layout.output("readings"), "--output", layout.output("daily_stats")]
+        assert daily_stats.main([*args, "--day", day.isoformat()]) == 0
+
+
+def staged(tmp_path, data_dir) -> Layout:
+    shutil.copy(data_dir / settings.SENSOR_FILE, tmp_path / settings.SENSOR_FILE)
+    (tmp_path / "info").mkdir()
+    for name in (settings.VENDOR_FILE, settings.MAINT_FILE):
+        shutil.copy(data_dir / name, tmp_path / "info" / name)
+    return Layout(tmp_path.as_uri())
 
 
 def minutes_for(lines: list[str], slices: int) -> int:
@@ -60,17 +61,18 @@ def minutes_for(lines: list[str], slices: int) -> int:
     return math.ceil(((last - plan.origin).total_seconds() / 60 + 1) / slices)
 
 
+def summary_counts(text: str) -> dict[str, int]:
+    (line,) = SUMMARY.findall(text)
+    return {key: int(value) for key, value in re.findall(r"(\w+)=(\d+)", line)}
+
+
 @pytest.mark.parametrize(
     ("slices", "stream_every", "max_files"),
     [(1, 1, None), (5, 1, None), (37, 10, 3)],
     ids=["1-slice", "5-slices-one-run-each", "37-slices-3-files-per-batch"],
 )
 def test_any_batching_gives_the_oracle(spark, tmp_path, data_dir, slices, stream_every, max_files):
-    layout = Layout(tmp_path.as_uri())
-    shutil.copy(data_dir / settings.SENSOR_FILE, tmp_path / settings.SENSOR_FILE)
-    (tmp_path / "info").mkdir()
-    for name in (settings.VENDOR_FILE, settings.MAINT_FILE):
-        shutil.copy(data_dir / name, tmp_path / "info" / name)
+    layout = staged(tmp_path, data_dir)
     lines = slicing.split_lines((data_dir / settings.SENSOR_FILE).read_bytes())
     minutes = minutes_for(lines, slices)
     assert slicing.plan(lines, minutes).count == slices
@@ -79,16 +81,74 @@ def test_any_batching_gives_the_oracle(spark, tmp_path, data_dir, slices, stream
         assert drop(layout, index, minutes).written
         if (index + 1) % stream_every == 0 or index == slices - 1:
             stream(layout, max_files)
-    # a re-run of an old drop rewrites its file; the stream must not take its rows again
-    drop(layout, slices // 2, minutes)
-    stream(layout, max_files)
+    daily(layout, data_dir)
+    assert_equal_to_the_oracle(outputs(spark, layout), data_dir)
 
-    expected_alerts = oracle.alerts(oracle.readings(data_dir / settings.SENSOR_FILE))
-    got_alerts = sorted(
-        map(tuple, spark.read.parquet(layout.output("alerts")).select(*oracle.SENSOR_COLUMNS).collect())
+
+def test_a_slice_delivered_twice_under_two_names_adds_nothing(spark, tmp_path, data_dir, capsys):
+    layout = staged(tmp_path, data_dir)
+    lines = slicing.split_lines((data_dir / settings.SENSOR_FILE).read_bytes())
+    minutes = minutes_for(lines, 5)
+    for index in range(5):
+        drop(layout, index, minutes)
+    stream(layout)
+    capsys.readouterr()
+    again = sorted((tmp_path / "stream").glob("*.csv"))[2]
+    shutil.copy(again, tmp_path / "stream" / f"redelivered-{again.name}")  # same rows, another name
+    stream(layout)
+
+    delivered = len(slicing.split_lines(again.read_bytes()))
+    counts = summary_counts(capsys.readouterr().out)
+    assert counts["lines_read"] == delivered  # read, and counted as repeats
+    assert (counts["readings_repeated"], counts["readings_new"], counts["alerts_written"]) == (delivered, 0, 0)
+    daily(layout, data_dir)
+    assert_equal_to_the_oracle(outputs(spark, layout), data_dir)
+
+
+def test_a_lost_checkpoint_costs_time_never_data(spark, tmp_path, data_dir, capsys):
+    layout = staged(tmp_path, data_dir)
+    lines = slicing.split_lines((data_dir / settings.SENSOR_FILE).read_bytes())
+    minutes = minutes_for(lines, 5)
+    for index in range(4):
+        drop(layout, index, minutes)
+    stream(layout)
+    daily(layout, data_dir)
+    before = outputs(spark, layout)
+
+    shutil.rmtree(tmp_path / "checkpoints")  # a disk cleanup, a restore from backup, a moved root
+    capsys.readouterr()
+    stream(layout)
+    out = capsys.readouterr().out
+    assert "starting from an empty checkpoint" in out
+    counts = summary_counts(out)
+    assert counts["readings_new"] == 0 and counts["readings_repeated"] == counts["lines_read"] > 0
+    daily(layout, data_dir)
+    assert outputs(spark, layout) == before  # every table as it was
+
+    drop(layout, 4, minutes)  # a file dropped after that is processed as usual
+    stream(layout)
+    daily(layout, data_dir)
+    assert_equal_to_the_oracle(outputs(spark, layout), data_dir)
+
+
+def test_a_corrected_reference_file_re_enriches_every_alert(spark, tmp_path, data_dir, capsys):
+    layout = staged(tmp_path, data_dir)
+    vendor_file = tmp_path / "info" / settings.VENDOR_FILE
+    good_vendors = vendor_file.read_bytes()
+    # a bad vendor file: every pump's vendor misspelled
+    vendor_file.write_text(
+        "".join(f"{line.rsplit(',', 3)[0]},WRONG,0,0\n" for line in good_vendors.decode().splitlines())
     )
-    assert got_alerts == expected_alerts
+    for index in range(4):  # the first four days (the real data has alerts on the fourth)
+        drop(layout, index, 1440)
+    stream(layout)
+    assert {row[7] for row in outputs(spark, layout)["alerts_enriched"]} == {"WRONG"}
+
+    vendor_file.write_bytes(good_vendors)  # the corrected file is staged
+    drop(layout, 4, 1440)
+    capsys.readouterr()
+    stream(layout)
+    assert "the reference files changed since the last enrichment: rebuilt" in capsys.readouterr().out
+    expected_alerts = oracle.alerts(oracle.readings(data_dir / settings.SENSOR_FILE))
     expected = oracle.enriched(expected_alerts, data_dir / settings.VENDOR_FILE, data_dir / settings.MAINT_FILE)
-    got = spark.read.parquet(layout.output("alerts_enriched")).select(*enrich_alerts.ENRICHED_COLUMNS).collect()
-    assert sorted(map(tuple, got), key=repr) == expected
-    assert spark.read.parquet(layout.output("quarantine")).count() == 0
+    assert outputs(spark, layout)["alerts_enriched"] == expected
