@@ -10,7 +10,8 @@ slice of sensor time to `<root>/stream/`, where the streaming DAG picks them up.
   OIL_DROP_EVERY_MINUTES`, or the `slice_index` param. Re-running a run leaves the same file as it is,
   so no reading is ever dropped twice. Runs past the last slice are skipped.
 - A file appears whole: it is written under a hidden name, then renamed.
-- Keep one span for a whole replay: files of another span in `stream/` make the run fail.
+- Files of another span may already be in `stream/` (e.g. `make demo`'s day slices): their readings
+  overlap, and the alert job stores each reading once (the overlap is counted as repeats).
 
 Run by hand: `airflow dags test oil_file_drop -c '{"slice_index": 0}'`.
 """

@@ -32,11 +32,11 @@ def refuse_old_outputs(spark: SparkSession, *paths: str) -> None:
     """Fail, in one line that says what to do, on an output folder that is not a Delta table."""
     for path in paths:
         if path_exists(spark, path) and not is_table(spark, path):
-            root = path.rstrip("/").rsplit("/output/", 1)[0]
+            root, layout, _ = path.rstrip("/").rpartition("/output/")
+            folders = f"{root}/output and {root}/checkpoints" if layout else f"{path} and its checkpoint"
             raise OldOutputs(
-                f"{path} is not a Delta table (outputs of an earlier, Parquet-sink version of this pipeline?): "
-                f"move {root}/output and {root}/checkpoints away, then run again: the landing files are read"
-                " again into Delta tables"
+                f"{path} is not a Delta table (outputs of an earlier, Parquet-sink version of this pipeline?):"
+                f" move {folders} away, then run again: the landing files are read again into Delta tables"
             )
 
 

@@ -6,6 +6,7 @@ from urllib.parse import urlparse
 
 import pytest
 
+from include.spark_runtime import run_main
 from spark_jobs import alerts
 from tests import oracle
 
@@ -102,3 +103,17 @@ def test_every_spelling_of_a_low_psi_alerts(spark, tmp_path):
     expected = oracle.alerts(oracle.readings(tmp_path / "stream" / "a.csv"))
     assert len(expected) == 9  # every spelling below 0.5
     assert rows(spark, tmp_path / "alerts", oracle.SENSOR_COLUMNS) == expected
+
+
+def test_a_root_with_the_old_parquet_outputs_is_refused_in_one_line(spark, tmp_path, capsys):
+    """Outputs of the Parquet-sink version are never mixed with Delta tables: one line says what to do."""
+    write(tmp_path / "stream" / "a.csv", GOOD[:2])
+    old = tmp_path / "alerts"
+    spark.createDataFrame([("P1",)], "resid string").write.parquet(str(old))
+    (old / "_spark_metadata").mkdir()
+    args = ["--source", str(tmp_path / "stream"), "--output", str(old), "--quarantine", str(tmp_path / "quarantine")]
+    assert run_main("alerts", lambda: alerts.main([*args, "--checkpoints", str(tmp_path / "checkpoints")])) == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()  # one line, no trace
+    assert line.startswith(f"alerts: FAILED: {old} is not a Delta table")
+    assert f"move {old} and its checkpoint away, then run again" in line
+    assert not (tmp_path / "checkpoints").exists() and not (tmp_path / "quarantine").exists()  # nothing written

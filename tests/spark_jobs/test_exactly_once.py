@@ -101,6 +101,11 @@ def test_a_slice_delivered_twice_under_two_names_adds_nothing(spark, tmp_path, d
     counts = summary_counts(capsys.readouterr().out)
     assert counts["lines_read"] == delivered  # read, and counted as repeats
     assert (counts["readings_repeated"], counts["readings_new"], counts["alerts_written"]) == (delivered, 0, 0)
+
+    assert drop(layout, 13, 360).written  # a slice of another span: rows the day slices hold already
+    stream(layout)
+    counts = summary_counts(capsys.readouterr().out)
+    assert counts["readings_new"] == 0 and counts["readings_repeated"] == counts["lines_read"] > 0
     daily(layout, data_dir)
     assert_equal_to_the_oracle(outputs(spark, layout), data_dir)
 
