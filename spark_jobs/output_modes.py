@@ -21,9 +21,9 @@ OUTPUT is one Delta table of what every micro-batch wrote: the mode's columns pl
 (its partition column), so ``WHERE batch_id = N`` is what the sink received after batch N. Each
 batch replaces its own partition in one commit (replaceWhere ``batch_id = N``): re-running a batch
 after a failure writes it again, not twice; a batch that writes nothing leaves no rows. The rows
-are also printed as the console sink does. Runs with
-trigger(availableNow=True) and a checkpoint: each run takes the files that are new since the last
-one, so dropping two files with a run after each shows what each mode writes after each batch.
+are also printed as the console sink does. Runs with trigger(availableNow=True) and a checkpoint:
+each run takes the files that are new since the last one, so dropping two files with a run after
+each shows what each mode writes after each batch.
 
     PYTHONPATH=. spark-submit spark_jobs/output_modes.py --mode update --source var/storage/stream \\
         --output var/storage/output/modes_update --checkpoint var/storage/checkpoints/modes_update \\
