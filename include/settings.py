@@ -79,6 +79,8 @@ SPARK_CONF = {
     "spark.sql.session.timeZone": "UTC",
     "spark.ui.enabled": os.getenv("OIL_SPARK_UI", "false"),
     "spark.ui.showConsoleProgress": "false",
+    # Plans of the jobs' MERGEs are long: Spark warns when it cuts their text (debug output only).
+    "spark.sql.debug.maxToStringFields": "200",
     "spark.driver.memory": os.getenv("OIL_SPARK_DRIVER_MEMORY", "2g"),
     "spark.sql.sources.partitionOverwriteMode": "dynamic",
     "spark.jars": DELTA_JARS,

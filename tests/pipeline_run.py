@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from include import settings
+from include import settings, tables
 from include.local_airflow import airflow_env
 from include.settings import Layout
 from spark_jobs.daily_stats import STAT_COLUMNS
@@ -31,7 +31,9 @@ def run_demo(base: Path, data_dir: Path, root: str, *demo_args: str, **env_overr
 
 
 def sorted_rows(spark, path: str, columns) -> list[tuple]:
-    return sorted(map(tuple, spark.read.format("delta").load(path).select(*columns).collect()), key=repr)
+    """A table's rows, sorted; [] for a table not written yet."""
+    table = tables.read(spark, path)
+    return [] if table is None else sorted(map(tuple, table.select(*columns).collect()), key=repr)
 
 
 def outputs(spark, layout: Layout) -> dict[str, list[tuple]]:

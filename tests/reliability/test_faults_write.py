@@ -2,7 +2,7 @@
 the job's output says in one line what failed and where, before any trace; once the cause is gone,
 the next run writes what the failed one could not.
 
-The alerts table's folder is made immutable (chattr +i: even root cannot create a file in it), then
+The readings table's folder is made immutable (chattr +i: even root cannot create a file in it), then
 a new slice is streamed by the job's own spark-submit, as Airflow's SparkSubmitOperator runs it.
 """
 
@@ -67,25 +67,33 @@ def test_a_failed_write_leaves_every_table_readable_and_says_what_and_where(tmp_
     assert submit_alerts(layout, tmp_path / "airflow").returncode == 0
     before = snapshot(layout)
 
-    alerts = root / "output" / "alerts"
-    immutable(alerts / "_delta_log")
-    immutable(alerts)
+    readings = root / "output" / "readings"  # every slice has readings (not every one has alerts)
+    immutable(readings / "_delta_log")
+    immutable(readings)
     assert drop(layout, 1, 1440).written
     failed = submit_alerts(layout, tmp_path / "airflow")
 
     assert failed.returncode != 0
-    ours = [line for line in failed.stderr.splitlines() if "alerts: FAILED:" in line]
-    assert len(ours) == 1, failed.stderr[-6000:] + failed.stdout[-3000:]
-    assert f"writing the Delta table {layout.output('alerts')} failed" in ours[0]
-    trace = failed.stderr.find("Traceback")
-    assert trace == -1 or failed.stderr.index(ours[0]) < trace  # the line comes before any trace
+    # The task log: spark-submit's stderr (the JVM's log) and stdout (the Python driver's stdout and stderr).
+    log = failed.stderr + failed.stdout
+    ours = [line for line in log.splitlines() if line.startswith("alerts: FAILED:")]
+    assert len(ours) == 1, log[-6000:]
+    assert f"writing the Delta table {layout.output('readings')} failed" in ours[0]
+    traces = [log.find(mark) for mark in ("Traceback", "\tat ", "Caused by") if mark in log]
+    assert all(log.index(ours[0]) < trace for trace in traces), log[:6000]  # the line comes before any trace
     assert snapshot(layout) == before  # every table readable, at its previous version
 
-    subprocess.run(["chattr", "-i", str(alerts), str(alerts / "_delta_log")], check=True)
+    subprocess.run(["chattr", "-i", str(readings), str(readings / "_delta_log")], check=True)
     assert submit_alerts(layout, tmp_path / "airflow").returncode == 0  # the retry writes it all
-    # slices 0 and 1 of a day each: the readings of the data's first two days
+    # slices 0 and 1 of a day each: the readings of the data's first two days (and their alerts)
     readings = oracle.readings(data_dir / settings.SENSOR_FILE)
     first_two = sorted({datetime.strptime(r["date"], "%m/%d/%y") for r in readings})[:2]
     expected = oracle.alerts([r for r in readings if datetime.strptime(r["date"], "%m/%d/%y") in first_two])
+    rows = DeltaTable(layout.output("readings")).to_pyarrow_table().to_pylist()
+    assert sorted(tuple(r[c] for c in oracle.SENSOR_COLUMNS) for r in rows) == sorted(
+        tuple(r[c] for c in oracle.SENSOR_COLUMNS)
+        for r in readings
+        if datetime.strptime(r["date"], "%m/%d/%y") in first_two
+    )
     rows = DeltaTable(layout.output("alerts")).to_pyarrow_table().to_pylist()
     assert sorted(tuple(r[c] for c in oracle.SENSOR_COLUMNS) for r in rows) == expected
