@@ -11,7 +11,14 @@ import pytest
 from include import settings
 from include.local_airflow import airflow_env
 
-EXPECTED_DAGS = {"oil_stage", "oil_file_drop", "oil_streaming", "oil_daily_stats", "oil_word_count"}
+EXPECTED_DAGS = {
+    "oil_stage",
+    "oil_file_drop",
+    "oil_streaming",
+    "oil_daily_stats",
+    "oil_table_maintenance",
+    "oil_word_count",
+}
 
 
 @pytest.fixture(scope="module")
