@@ -2,14 +2,17 @@
 files no recent table version refers to (VACUUM).
 
 Each streaming run and each day adds small files to the tables (a MERGE or an append writes at
-least one file per touched partition); a reader opens every one. OPTIMIZE rewrites a table's small
-files of a partition into one, in a commit that changes no row (dataChange=false); VACUUM then
+least one file per touched partition); a reader opens every one. OPTIMIZE rewrites the small files
+of each partition into one, in a commit that changes no row (dataChange=false); VACUUM then
 deletes the files that only table versions older than RETAIN_HOURS refer to (the small files just
 compacted, the days daily_stats replaced). A version older than that cannot be read any more
 (time travel), and a retention shorter than the longest write can delete the files of a write in
 progress: keep the default (settings.VACUUM_RETAIN_HOURS) while other jobs write.
 
-    PYTHONPATH=. spark-submit spark_jobs/table_maintenance.py --root var/storage [--retain-hours 168]
+    PYTHONPATH=. spark-submit --jars "$(ls var/delta/lib/*.jar | paste -sd,)" \\
+        spark_jobs/table_maintenance.py --root var/storage [--retain-hours 168]
+
+(the Delta jars on the driver's class path: without them, `'JavaPackage' object is not callable`).
 
 Prints one line per table: files its current version refers to, and Parquet files on storage
 (under the table folder, the log aside), before -> after; then a summary line. A folder under
