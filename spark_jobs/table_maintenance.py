@@ -32,9 +32,6 @@ from pyspark.sql import SparkSession
 from include import settings, tables
 from include.spark_runtime import get_session, hadoop_path, run_main
 
-LISTING_PARALLELISM = "spark.sql.sources.parallelPartitionDiscovery.parallelism"
-
-
 @dataclass(frozen=True)
 class TableFiles:
     """A table's files before and after maintenance."""
@@ -119,8 +116,6 @@ def main(argv: list[str] | None = None) -> int:
     spark = get_session("oil-table-maintenance")
     # VACUUM lists a table's files in this many tasks: Spark's default, 10,000, took about 100 s for a
     # small table on 2 busy cores. One per core, unless set on purpose (OIL_SPARK_CONF).
-    if not spark.sparkContext.getConf().contains(LISTING_PARALLELISM):
-        spark.conf.set(LISTING_PARALLELISM, str(spark.sparkContext.defaultParallelism))
     output = settings.Layout(args.root).path("output")
     reports = []
     for name in folders(spark, output):
