@@ -32,6 +32,7 @@ from pyspark.sql import SparkSession
 from include import settings, tables
 from include.spark_runtime import get_session, hadoop_path, run_main
 
+
 @dataclass(frozen=True)
 class TableFiles:
     """A table's files before and after maintenance."""
