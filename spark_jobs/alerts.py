@@ -13,7 +13,8 @@ Writes are MERGEs on those keys: a retried batch, a file delivered twice under t
 run after the checkpoint was lost (every landed file is read again) adds nothing; the summary
 counts the repeats. A run ends with one line that accounts for every line read.
 
-    PYTHONPATH=. spark-submit spark_jobs/alerts.py --source var/storage/stream \\
+    PYTHONPATH=. spark-submit --jars "$(ls var/delta/lib/*.jar | paste -sd,)" spark_jobs/alerts.py \\
+        --source var/storage/stream \\
         --output var/storage/output/alerts --quarantine var/storage/output/quarantine \\
         --checkpoints var/storage/checkpoints [--readings var/storage/output/readings] \\
         [--threshold 0.5] [--max-files-per-trigger N] [--runs DIR]

@@ -6,7 +6,8 @@ the OUTPUT Delta table, partitioned by ``day`` (ISO date). The day is replaced i
 (replaceWhere): a reader sees the old day or the new one, and re-running a day, or running the
 days in any order, gives the same result.
 
-    PYTHONPATH=. spark-submit spark_jobs/daily_stats.py --readings var/storage/output/readings \\
+    PYTHONPATH=. spark-submit --jars "$(ls var/delta/lib/*.jar | paste -sd,)" spark_jobs/daily_stats.py \\
+        --readings var/storage/output/readings \\
         --output var/storage/output/daily_stats --day 2014-03-10
 """
 

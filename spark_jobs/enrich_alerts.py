@@ -13,7 +13,8 @@ rather than lost; the run says how many rows lack a vendor or maintenance record
 maintenance rows for pumps the vendor file does not know. A missing reference file fails the run
 (exit code 2) with a message naming it, before any alert is consumed.
 
-    PYTHONPATH=. spark-submit spark_jobs/enrich_alerts.py --alerts var/storage/output/alerts \\
+    PYTHONPATH=. spark-submit --jars "$(ls var/delta/lib/*.jar | paste -sd,)" spark_jobs/enrich_alerts.py \\
+        --alerts var/storage/output/alerts \\
         --vendor var/storage/info/sensorvendor.csv --maint var/storage/info/sensormaint.csv \\
         --output var/storage/output/alerts_enriched --checkpoint var/storage/checkpoints/alerts_enriched
 """

@@ -25,7 +25,8 @@ are also printed as the console sink does. Runs with trigger(availableNow=True) 
 each run takes the files that are new since the last one, so dropping two files with a run after
 each shows what each mode writes after each batch.
 
-    PYTHONPATH=. spark-submit spark_jobs/output_modes.py --mode update --source var/storage/stream \\
+    PYTHONPATH=. spark-submit --jars "$(ls var/delta/lib/*.jar | paste -sd,)" spark_jobs/output_modes.py \\
+        --mode update --source var/storage/stream \\
         --output var/storage/output/modes_update --checkpoint var/storage/checkpoints/modes_update \\
         [--threshold 0.5] [--window "1 hour"] [--watermark "30 minutes"]
 """

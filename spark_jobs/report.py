@@ -5,7 +5,7 @@ Reads every output's Delta table (its current version) and prints its row count 
 tables show their main columns only. Ends with one line: rows per output, and where. Reads only;
 an output not produced yet is reported so.
 
-    PYTHONPATH=. spark-submit spark_jobs/report.py [--root var/storage] [--rows 10]
+    PYTHONPATH=. spark-submit --jars "$(ls var/delta/lib/*.jar | paste -sd,)" spark_jobs/report.py [--root var/storage]
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ next one's, never half a write. The job stops after DURATION seconds, or earlier
 lines have come and none has for IDLE seconds; then it prints a summary. The socket source is for
 trying things out: it keeps no offsets, so a restarted job counts from zero again.
 
-    PYTHONPATH=. spark-submit spark_jobs/word_count.py --host localhost --port 9999 \\
+    PYTHONPATH=. spark-submit --jars "$(ls var/delta/lib/*.jar | paste -sd,)" spark_jobs/word_count.py \\
+        --host localhost --port 9999 \\
         --duration 60 --output var/storage/output/word_counts [--idle 10]
 """
 
