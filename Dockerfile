@@ -5,9 +5,10 @@
 FROM apache/airflow:3.3.2-python3.11
 
 USER root
-# Java 17 for Spark 4; Kerberos headers and gcc for the HDFS provider's Kerberos binding.
+# Java 17 for Spark 4; Kerberos headers and gcc for the HDFS provider's Kerberos binding; Maven for
+# the Delta Lake jars.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends openjdk-17-jre-headless libkrb5-dev gcc \
+    && apt-get install -y --no-install-recommends openjdk-17-jre-headless libkrb5-dev gcc maven \
     && rm -rf /var/lib/apt/lists/* \
     && mkdir -p /opt/oil/var \
     && chown airflow:root /opt/oil/var
@@ -20,6 +21,8 @@ RUN pip install --no-cache-dir -r /opt/oil/requirements.txt -c /opt/oil/constrai
 COPY --chown=airflow:root include/ /opt/oil/include/
 COPY --chown=airflow:root spark_jobs/ /opt/oil/spark_jobs/
 COPY --chown=airflow:root conf/ /opt/oil/conf/
+# The Delta Lake jars every job runs with (settings.DELTA_JARS_DIR), fetched at build time, as make setup does.
+RUN mvn -q -B -f /opt/oil/conf/delta/pom.xml dependency:copy-dependencies -DoutputDirectory=/opt/oil/var/delta/lib
 COPY --chown=airflow:root dags/ /opt/oil/dags/
 COPY --chown=airflow:root plugins/ /opt/oil/plugins/
 
