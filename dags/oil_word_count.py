@@ -3,7 +3,7 @@
 
 Runs `spark_jobs/word_count.py`: reads the lines a TCP server sends, counts the words
 (whitespace-separated) in `complete` mode, prints each micro-batch's table in the task log as the
-console sink does, and keeps the latest counts in `<root>/output/word_counts/` (Parquet: `value`,
+console sink does, and keeps the latest counts in `<root>/output/word_counts/` (a Delta table: `value`,
 `count`). The job stops after `duration` seconds, or earlier once lines have come and none has for
 `idle` seconds (0: no idle limit).
 
