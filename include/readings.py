@@ -6,7 +6,6 @@ which lines are readings. Only Spark jobs and tests import this module (it impor
 
 from __future__ import annotations
 
-from datetime import date
 from functools import reduce
 from operator import and_
 
@@ -69,12 +68,6 @@ def _with_source(lines: DataFrame) -> DataFrame:
     )
 
 
-def read_sensor_csv(spark: SparkSession, path: str, day: date | None = None) -> DataFrame:
-    """Batch read of sensor CSV files, every line kept; with day, only the lines that may be of that day."""
-    lines = spark.read.option("pathGlobFilter", SENSOR_FILE_GLOB).text(path)
-    return parse_lines(_with_source(lines if day is None else lines.where(may_be_of_day(day))))
-
-
 def sensor_line_stream(spark: SparkSession, path: str, max_files_per_trigger: int | None = None) -> DataFrame:
     """Streaming read of the landing directory's lines, as text with their file (parse_lines parses them)."""
     reader = spark.readStream.option("pathGlobFilter", SENSOR_FILE_GLOB)
@@ -86,30 +79,6 @@ def sensor_line_stream(spark: SparkSession, path: str, max_files_per_trigger: in
 def read_sensor_stream(spark: SparkSession, path: str, max_files_per_trigger: int | None = None) -> DataFrame:
     """Streaming read of the landing directory, every line kept."""
     return parse_lines(sensor_line_stream(spark, path, max_files_per_trigger))
-
-
-# Tests on the raw line, before the CSV parse that costs most of a query: they let a query parse
-# only the lines it may keep. Each keeps every line the exact test after the parse keeps: a field
-# of an unquoted line is the text the parser reads, and a line with a quote always passes.
-
-
-def _raw_field(column: str) -> Column:
-    position = SENSOR_COLUMNS.index(column) + 1
-    return F.substring_index(F.substring_index(F.col("value"), ",", position), ",", -1)
-
-
-def may_be_of_day(day: date) -> Column:
-    """The line holds the day and year as the parser's date format (M/d/yy) writes them: every date
-    that reads as 2014-03-10 ends in "10/14", as one of the 5th ends in "5/14". A test on the whole
-    line, quotes included: cutting out the field, or reading it as a date, costs most of what it saves."""
-    return F.col("value").contains(f"{day.day}/{day:%y}")
-
-
-def may_have_psi_below(threshold: float) -> Column:
-    """The line's psi field is not a number at or above threshold (both it and the parser read a
-    number with Java's Double.parseDouble); a field that is no number passes."""
-    at_or_above = F.coalesce(_raw_field("psi").try_cast("double") >= F.lit(threshold), F.lit(False))
-    return ~at_or_above | F.col("value").contains('"')
 
 
 def _missing_columns() -> Column:

@@ -117,9 +117,3 @@ class RunSummary:
         ids = f" (batch ids {self.batch_ids[0]}..{self.batch_ids[-1]})" if self.batch_ids else ""
         counts = "".join(f", {key} {value}" for key, value in sorted(self.observed.items()))
         return f"{self.name}: {self.rows_read} input rows in {len(self.batch_ids)} micro-batches{ids}{counts}"
-
-
-def await_all(*queries: StreamingQuery) -> list[RunSummary]:
-    for query in queries:
-        query.awaitTermination()
-    return [RunSummary.of(query) for query in queries]
