@@ -95,7 +95,12 @@ def median_time(
 
 def measured(runs: int = 1) -> dict:
     """When a section's figures were taken, of how many runs each, and how busy the machine was then."""
-    return {"when": datetime.now(timezone.utc).isoformat(timespec="seconds"), "runs": runs, "load_average_1m": load()}
+    return {
+        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "runs": runs,
+        "load_average_1m": load(),
+        "load_average_1_5_15m": [round(value, 2) for value in os.getloadavg()],
+    }
 
 
 def load() -> float:
@@ -692,7 +697,9 @@ def machine() -> dict:
 def stamp(section: dict) -> str:
     m = section["measured"]
     runs = f", median of {m['runs']} runs" if m.get("runs", 1) > 1 else ""
-    return f"Measured {m['when']}{runs}, load average {m['load_average_1m']} at the end."
+    loads = m.get("load_average_1_5_15m")
+    load_text = f"{', '.join(map(str, loads))} (1, 5, 15 min)" if loads else m["load_average_1m"]
+    return f"Measured {m['when']}{runs}, load average {load_text} at the end."
 
 
 def verdict(met: bool) -> str:
