@@ -14,6 +14,7 @@ from contextlib import contextmanager
 
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql.types import StructField, StructType
 
 from include.spark_runtime import JobFailed, one_line, path_exists
 
@@ -69,6 +70,16 @@ def insert_missing(
         table = DeltaTable.forPath(spark, path).alias("t")
         table.merge(rows.alias("s"), condition).whenNotMatchedInsertAll().execute()
         return _last_commit_metric(spark, path, "numTargetRowsInserted")
+
+
+def create_if_missing(spark: SparkSession, path: str, schema: StructType, partition_by: Sequence[str] = ()) -> None:
+    """An empty table at path from its schema alone (no rows to compute), unless one is there: every
+    output exists after a job's first run, even one that had nothing to write to it."""
+    if is_table(spark, path):
+        return
+    nullable = StructType([StructField(field.name, field.dataType, True) for field in schema])
+    with writing(path):
+        spark.createDataFrame([], nullable).write.format("delta").partitionBy(*partition_by).save(path)
 
 
 def append(rows: DataFrame, path: str, partition_by: Sequence[str] = (), once: tuple[str, int] | None = None) -> None:

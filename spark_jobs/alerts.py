@@ -149,25 +149,31 @@ class AlertBatches:
             lines_read = lines.count()
             conflicting = statuses.get(CONFLICT, (0, 0))[0]
             quarantined = lines_read - sum(n for n, _ in statuses.values()) + conflicting
-            if quarantined or not tables.is_table(spark, args.quarantine):
-                conflicts = classified.where(F.col(STATUS) == CONFLICT).select(
-                    SOURCE_FILE, RAW_LINE, F.lit(CONFLICT_REASON).alias(REASON)
-                )
-                rejected = quarantine_entries(quarantine_records(lines).unionByName(conflicts))
-                # MERGE, not an idempotent append: after a lost checkpoint the same lines come again.
+            conflicts = classified.where(F.col(STATUS) == CONFLICT).select(
+                SOURCE_FILE, RAW_LINE, F.lit(CONFLICT_REASON).alias(REASON)
+            )
+            rejected = quarantine_entries(quarantine_records(lines).unionByName(conflicts))
+            if quarantined:  # MERGE, not an idempotent append: after a lost checkpoint the same lines come again.
                 tables.insert_missing(spark, rejected, args.quarantine, QUARANTINE_KEY)
+            else:
+                tables.create_if_missing(spark, args.quarantine, rejected.schema)
             # A retried batch finds its appends done (same writer and batch id) and skips them; a run after
             # a lost checkpoint finds its readings stored: they are repeats, and nothing is appended.
             once = (self.writer_id, batch_id)
+            new_rows = classified.where(F.col(STATUS) == NEW)
+            alerts = low_pressure_alerts(new_rows, args.threshold).select(*SENSOR_COLUMNS)
             new_alerts = statuses.get(NEW, (0, 0))[1]
-            if new_alerts or not tables.is_table(spark, args.output):
-                alerts = low_pressure_alerts(classified.where(F.col(STATUS) == NEW), args.threshold)
-                tables.append(alerts.select(*SENSOR_COLUMNS), args.output, once=once)
+            if new_alerts:
+                tables.append(alerts, args.output, once=once)
+            else:
+                tables.create_if_missing(spark, args.output, alerts.schema)
+            # Last: the statuses above were taken against the table before this write.
+            rows = new_rows.select(*SENSOR_COLUMNS, DAY)
             new = statuses.get(NEW, (0, 0))[0]
-            if new or not tables.is_table(spark, args.readings):
-                # Last: the statuses above were taken against the table before this write.
-                rows = classified.where(F.col(STATUS) == NEW).select(*SENSOR_COLUMNS, DAY)
+            if new:
                 tables.append(rows, args.readings, partition_by=[DAY], once=once)
+            else:
+                tables.create_if_missing(spark, args.readings, rows.schema, partition_by=[DAY])
         finally:
             classified.unpersist()
         self.counts.update(
