@@ -83,11 +83,10 @@ SPARK_CONF = {
     "spark.sql.debug.maxToStringFields": "200",
     "spark.driver.memory": os.getenv("OIL_SPARK_DRIVER_MEMORY", "2g"),
     "spark.sql.sources.partitionOverwriteMode": "dynamic",
-    "spark.jars": DELTA_JARS,
-    # Executors also need Delta on their JVM class path: the copy spark.jars ships comes too late for the
-    # UDFs in Delta's writes (ClassCastException on SerializedLambda, delta-io/delta#1419). Workers hold
-    # the jars at the same path (the Docker image, `make spark-up`); one without them uses spark.jars.
-    "spark.executor.extraClassPath": DELTA_JARS.replace(",", ":"),
+    # Delta's jars, shipped to a cluster's executors, when this module sees them. Inside the job's zip
+    # (--py-files) it does not: the session must then keep the jars spark-submit was given, not set none
+    # (executors without Delta fail on its UDFs: ClassCastException on SerializedLambda).
+    **({"spark.jars": DELTA_JARS} if DELTA_JARS else {}),
     "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
     "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
     # MERGE and the log's checkpoints are small here: Delta's defaults assume a large cluster.
