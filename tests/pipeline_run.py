@@ -15,6 +15,9 @@ from spark_jobs.daily_stats import STAT_COLUMNS
 from spark_jobs.enrich_alerts import ENRICHED_COLUMNS
 from tests import oracle
 
+# One drop of a week of sensor time: the whole data set in one file, so one streaming run.
+WHOLE_DATA_SET_MINUTES = "10080"
+
 
 def run_demo(base: Path, data_dir: Path, root: str, *demo_args: str, **env_overrides: str) -> dict:
     """Run scripts/demo.py [demo_args] on data_dir with its own Airflow home under base and storage root."""

@@ -22,10 +22,7 @@ from scripts.airflow_stack import wait_for
 from tests import oracle
 from tests.cluster.conftest import CLUSTER_SPARK_CONN
 from tests.hdfs.conftest import NAMENODE
-from tests.pipeline_run import assert_equal_to_the_oracle, outputs, run_demo
-
-# One drop of a week of sensor time: the whole data set in one file, so one streaming run.
-WHOLE_DATA_SET_MINUTES = "10080"
+from tests.pipeline_run import WHOLE_DATA_SET_MINUTES, assert_equal_to_the_oracle, outputs, run_demo
 
 
 def pumps_per_day(data_dir) -> Counter:

@@ -14,7 +14,7 @@ from include import settings
 from include.local_airflow import BIN_DIR, airflow, airflow_env
 from scripts.airflow_stack import wait_for
 from tests.hdfs.conftest import NAMENODE, WEBHDFS_ADDRESS
-from tests.pipeline_run import assert_equal_to_the_oracle, outputs, run_demo
+from tests.pipeline_run import WHOLE_DATA_SET_MINUTES, assert_equal_to_the_oracle, outputs, run_demo
 
 LECTURE_ROOT = f"{NAMENODE}/sparkdata/oil"
 
@@ -34,7 +34,9 @@ def hdfs_pipeline(hdfs_server, webhdfs_connection, tmp_path_factory, data_dir) -
     WebHdfsStorage().delete(LECTURE_ROOT, recursive=True)  # a clean /sparkdata/oil for this run
     # One drop of the whole data set: the local run covers day slices, and equal outputs show the batching
     # does not matter; here what is under test is the storage.
-    return run_demo(tmp_path_factory.mktemp("hdfs-pipeline"), data_dir, LECTURE_ROOT, "--slice-minutes", "10080")
+    return run_demo(
+        tmp_path_factory.mktemp("hdfs-pipeline"), data_dir, LECTURE_ROOT, "--slice-minutes", WHOLE_DATA_SET_MINUTES
+    )
 
 
 def test_outputs_on_hdfs_equal_the_oracle_and_the_local_run(spark, hdfs_pipeline, local_pipeline, data_dir):
