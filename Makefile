@@ -25,7 +25,7 @@ demo: setup  ## the whole pipeline through airflow dags test on OIL_DATA_DIR (de
 	$(PYTHON) scripts/demo.py
 
 test: setup lint  ## lint, then the test suite (real Spark, real Airflow)
-	$(PYTHON) -m pytest
+	$(PYTHON) -m pytest -n 2 --dist loadgroup
 
 lint: setup  ## ruff: lint and format check
 	$(VENV)/bin/ruff check .

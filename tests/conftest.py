@@ -1,7 +1,11 @@
-"""Shared fixtures: the input data, one Spark session for all tests, one Airflow home per session."""
+"""Shared fixtures: the input data, one Spark session for all tests, the whole pipeline run once; and
+each test file's time at the end of the session."""
 
 from __future__ import annotations
 
+import json
+import os
+from collections import defaultdict
 from pathlib import Path
 
 import pytest
@@ -10,13 +14,25 @@ from include import settings
 from include.sample_data import generate
 
 REAL_DATA_DIR = settings.PROJECT_DIR.parent / "shared" / "data" / "mapr"
+ARTIFACTS = settings.VAR_DIR / "artifacts"
+TESTS_DIR = Path(__file__).resolve().parent
+# `make test` runs two pytest-xdist workers (--dist loadgroup): each lane runs in one worker, in file order.
+# A lane keeps together the tests that share a server or stop one (the HDFS NameNode, the fault-test HDFS,
+# the Spark cluster, the Airflow stack); the other folders share the in-process Spark session.
+LANES = {"airflow": "airflow", "hdfs": "servers", "cluster": "servers", "reliability": "servers"}
+
+
+def on_ci() -> bool:
+    return os.getenv("CI", "").lower() in ("true", "1", "yes")
 
 
 @pytest.fixture(scope="session")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real MapR data set where it is (CI, developers), else the generated sample."""
+    """The real MapR data set where it is (CI, developers), else the generated sample. On CI it must be there."""
     if (REAL_DATA_DIR / settings.SENSOR_FILE).is_file():
         return REAL_DATA_DIR
+    if on_ci():
+        pytest.fail(f"CI=true but the real data set is missing: no {REAL_DATA_DIR / settings.SENSOR_FILE}")
     return generate(tmp_path_factory.mktemp("sample"))
 
 
@@ -31,9 +47,36 @@ def spark():
 
 
 @pytest.fixture(scope="session")
-def local_pipeline(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> dict:
-    """`make demo`'s path on local storage, run once per session (the HDFS tests compare with it)."""
-    from tests.pipeline_run import run_demo
+def local_pipeline(spark, tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> dict:
+    """The whole data set through the jobs (on the session's Spark), on local storage, once per session:
+    the outputs that the pump monitor's tests read. `make demo`'s own path (airflow dags test) is run by
+    tests/cluster, the scheduler's by tests/airflow."""
+    from tests.pipeline_run import run_in_process
 
-    base = tmp_path_factory.mktemp("pipeline")
-    return {**run_demo(base, data_dir, (base / "storage").as_uri()), "root": base / "storage"}
+    root = tmp_path_factory.mktemp("pipeline") / "storage"
+    root.mkdir()
+    return {"layout": run_in_process(root, data_dir), "root": root}
+
+
+def pytest_collection_modifyitems(items) -> None:
+    for item in items:
+        folder = Path(item.path).resolve().relative_to(TESTS_DIR).parts[0]
+        item.add_marker(pytest.mark.xdist_group(LANES.get(folder, "spark")))
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Each test file's time (setup, call and teardown of its tests), slowest first; saved as JSON too."""
+    per_file: dict[str, float] = defaultdict(float)
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            if hasattr(report, "duration") and hasattr(report, "nodeid") and report.nodeid:
+                per_file[report.nodeid.split("::", 1)[0]] += report.duration
+    if not per_file:
+        return
+    ranked = sorted(per_file.items(), key=lambda item: -item[1])
+    terminalreporter.section("time per test file")
+    for path, seconds in ranked:
+        terminalreporter.write_line(f"{seconds:8.1f} s  {path}")
+    terminalreporter.write_line(f"{sum(per_file.values()):8.1f} s  in all")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "test_file_times.json").write_text(json.dumps(dict(ranked), indent=2) + "\n")

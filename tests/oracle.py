@@ -13,6 +13,14 @@ from pathlib import Path
 MEASURES = ("hz", "disp", "flow", "sedPPM", "psi", "chlPPM")
 SENSOR_COLUMNS = ("resid", "date", "time", *MEASURES)
 STAT_PREFIX = {"hz": "hz", "disp": "disp", "flow": "flo", "sedPPM": "sedPPM", "psi": "psi", "chlPPM": "chlPPM"}
+# The lecture's names of the daily statistics and of the enriched alert columns: the tests select these,
+# so a column the jobs lose or rename fails them.
+STAT_COLUMNS = tuple(f"{agg}{prefix}" for prefix in STAT_PREFIX.values() for agg in ("max", "min", "avg"))
+ENRICHED_COLUMNS = (
+    *("resid", "date", "time", "psi"),
+    *("pumpType", "purchaseDate", "serviceDate", "vendor"),
+    *("eventDate", "technician", "description"),
+)
 
 
 def read_rows(path: Path) -> list[list[str]]:

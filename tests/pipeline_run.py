@@ -1,24 +1,84 @@
-"""`make demo`'s path run for a test (scripts/demo.py in a subprocess), and its outputs read back."""
+"""The pipeline run for a test: in-process (the jobs' main() on the shared Spark session) or `make demo`'s
+path (scripts/demo.py in a subprocess, through `airflow dags test`); its outputs read back and compared
+with the oracle."""
 
 from __future__ import annotations
 
+import math
+import shutil
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from include import settings, tables
+from include import settings, slicing, tables
+from include.file_drop import drop
 from include.local_airflow import airflow_env
 from include.settings import Layout
-from spark_jobs.daily_stats import STAT_COLUMNS
-from spark_jobs.enrich_alerts import ENRICHED_COLUMNS
+from spark_jobs import alerts, daily_stats, enrich_alerts
 from tests import oracle
 
 # One drop of a week of sensor time: the whole data set in one file, so one streaming run.
 WHOLE_DATA_SET_MINUTES = "10080"
+# The real data set's figures (the lecture's), pinned so that a change of oracle and job together shows.
+REAL_DATA_COUNTS = {"readings": 47_900, "alerts": 2_052, "alerts_enriched": 15_631, "daily_stats": 50}
 
 
+def is_real_data(data_dir: Path) -> bool:
+    return data_dir.name == "mapr"
+
+
+# ---- in-process: the jobs' main() --------------------------------------------------------------------
+def staged(folder: Path, data_dir: Path) -> Layout:
+    """What oil_stage does, on local storage: the sensor file at the root, the reference files in info/."""
+    shutil.copy(data_dir / settings.SENSOR_FILE, folder / settings.SENSOR_FILE)
+    (folder / "info").mkdir()
+    for name in (settings.VENDOR_FILE, settings.MAINT_FILE):
+        shutil.copy(data_dir / name, folder / "info" / name)
+    return Layout(folder.as_uri())
+
+
+def stream(layout: Layout, max_files: int | None = None) -> None:
+    """One run of the streaming DAG's two jobs: alerts, then their enrichment."""
+    extra = ["--max-files-per-trigger", str(max_files)] if max_files else []
+    outputs_ = ["--output", layout.output("alerts"), "--quarantine", layout.output("quarantine")]
+    assert alerts.main(["--source", layout.stream, *outputs_, "--checkpoints", layout.path("checkpoints"), *extra]) == 0
+    enrich = [
+        *("--alerts", layout.output("alerts"), "--vendor", layout.vendor, "--maint", layout.maint),
+        *("--output", layout.output("alerts_enriched"), "--checkpoint", layout.checkpoint("alerts_enriched")),
+    ]
+    assert enrich_alerts.main([*enrich, *extra]) == 0
+
+
+def daily(layout: Layout, data_dir: Path) -> None:
+    """The daily statistics of every day of the data, one run a day."""
+    days = sorted(
+        {datetime.strptime(row[1], "%m/%d/%y").date() for row in oracle.read_rows(data_dir / settings.SENSOR_FILE)}
+    )
+    for day in days:
+        args = ["--readings", layout.output("readings"), "--output", layout.output("daily_stats")]
+        assert daily_stats.main([*args, "--day", day.isoformat()]) == 0
+
+
+def minutes_for(lines: list[str], slices: int) -> int:
+    """A span that cuts the data into exactly this many slices."""
+    plan = slicing.plan(lines, 60)
+    last = max(t for t in map(slicing.event_time, lines) if t is not None)
+    return math.ceil(((last - plan.origin).total_seconds() / 60 + 1) / slices)
+
+
+def run_in_process(folder: Path, data_dir: Path) -> Layout:
+    """The whole data set through the jobs: staged, dropped as one file, streamed once, every day's statistics."""
+    layout = staged(folder, data_dir)
+    assert drop(layout, 0, int(WHOLE_DATA_SET_MINUTES)).written
+    stream(layout)
+    daily(layout, data_dir)
+    return layout
+
+
+# ---- make demo's path: airflow dags test ---------------------------------------------------------------
 def run_demo(base: Path, data_dir: Path, root: str, *demo_args: str, **env_overrides: str) -> dict:
     """Run scripts/demo.py [demo_args] on data_dir with its own Airflow home under base and storage root."""
     env = airflow_env(base / "airflow", OIL_DATA_DIR=str(data_dir), OIL_STORAGE_ROOT=root, **env_overrides)
@@ -33,6 +93,7 @@ def run_demo(base: Path, data_dir: Path, root: str, *demo_args: str, **env_overr
     return {"env": env, "layout": Layout(root), "stdout": result.stdout}
 
 
+# ---- outputs against the oracle ------------------------------------------------------------------------
 def sorted_rows(spark, path: str, columns) -> list[tuple]:
     """A table's rows, sorted; [] for a table not written yet."""
     table = tables.read(spark, path)
@@ -40,14 +101,22 @@ def sorted_rows(spark, path: str, columns) -> list[tuple]:
 
 
 def outputs(spark, layout: Layout) -> dict[str, list[tuple]]:
-    """Every table's rows (Spark's Delta reader: the table's current version)."""
+    """Every table's rows (Spark's Delta reader: the table's current version), in the oracle's columns."""
     return {
         "readings": sorted_rows(spark, layout.output("readings"), oracle.SENSOR_COLUMNS),
         "alerts": sorted_rows(spark, layout.output("alerts"), oracle.SENSOR_COLUMNS),
-        "alerts_enriched": sorted_rows(spark, layout.output("alerts_enriched"), ENRICHED_COLUMNS),
-        "daily_stats": sorted_rows(spark, layout.output("daily_stats"), ("resid", "date", *STAT_COLUMNS)),
+        "alerts_enriched": sorted_rows(spark, layout.output("alerts_enriched"), oracle.ENRICHED_COLUMNS),
+        "daily_stats": sorted_rows(spark, layout.output("daily_stats"), ("resid", "date", *oracle.STAT_COLUMNS)),
         "quarantine": sorted_rows(spark, layout.output("quarantine"), ("raw_line",)),
     }
+
+
+def assert_daily_stats_equal(got: list[tuple], expected: dict) -> None:
+    """(resid, date, *oracle.STAT_COLUMNS) rows against the oracle's statistics of each (pump, day)."""
+    assert sorted((resid, date) for resid, date, *_ in got) == sorted(expected)
+    for resid, date, *values in got:
+        wanted = [expected[(resid, date)][column] for column in oracle.STAT_COLUMNS]
+        assert values == pytest.approx(wanted, rel=1e-9, abs=1e-9), (resid, date)
 
 
 def assert_equal_to_the_oracle(got: dict[str, list[tuple]], data_dir: Path) -> None:
@@ -59,8 +128,6 @@ def assert_equal_to_the_oracle(got: dict[str, list[tuple]], data_dir: Path) -> N
         expected_alerts, data_dir / settings.VENDOR_FILE, data_dir / settings.MAINT_FILE
     )
     assert got["quarantine"] == []
-    expected_stats = oracle.daily_stats(readings)
-    assert len(got["daily_stats"]) == len(expected_stats)
-    for resid, date, *values in got["daily_stats"]:
-        expected = [expected_stats[(resid, date)][column] for column in STAT_COLUMNS]
-        assert values == pytest.approx(expected, rel=1e-9, abs=1e-9), (resid, date)
+    assert_daily_stats_equal(got["daily_stats"], oracle.daily_stats(readings))
+    if is_real_data(data_dir):
+        assert {name: len(got[name]) for name in REAL_DATA_COUNTS} == REAL_DATA_COUNTS

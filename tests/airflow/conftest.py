@@ -22,10 +22,11 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from deltalake import DeltaTable
 
 from include import settings
 from include.settings import Layout
-from scripts.airflow_stack import Api, Stack, wait_for
+from scripts.airflow_stack import Api, Stack, backfill, wait_for
 from tests.airflow.replay import Query, Replay
 
 POSTGRES_URL_FILE = settings.VAR_DIR / "postgres" / "url"
@@ -187,11 +188,73 @@ def airflow_stack(tmp_path_factory: pytest.TempPathFactory, data_dir: Path, airf
     finally:
         stopped = stack.stop()
         TIMINGS["processes_stopped"] = len(stopped)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)  # here: under pytest-xdist the summary runs elsewhere
+        (ARTIFACTS / "airflow_timings.json").write_text(json.dumps(TIMINGS, indent=2) + "\n")
+
+
+# ---- the whole replay, streamed and backfilled ----------------------------------------------------------
+BACKFILL_DAYS = [f"2014-03-{day}" for day in range(10, 15)]  # the days of the MapR data (and of the sample)
+
+
+@pytest.fixture(scope="session")
+def replayed(airflow_stack) -> dict:
+    """After the scheduled micro-batches (tests/airflow/test_airflow_stack.py runs before this is asked
+    for): every slice landed, streamed, and the daily statistics backfilled for the five days. The stack's
+    root then holds the whole data set's outputs, which the later tests and the pump monitor read."""
+    s, started = airflow_stack, time.monotonic()
+    land_whole_replay(s)
+    TIMINGS["land_whole_replay_s"] = round(time.monotonic() - started, 1)
+    step = time.monotonic()
+    stream_every_landed_slice(s)  # the daily statistics read the readings table, which streaming fills
+    s.api.set_paused("oil_streaming", True)  # leaves the CPU to the backfill
+    TIMINGS["stream_whole_replay_s"] = round(time.monotonic() - step, 1)
+    step = time.monotonic()
+    done = backfill(s.stack, "oil_daily_stats", BACKFILL_DAYS[0], BACKFILL_DAYS[-1], None, timeout=600)
+    TIMINGS["backfill_s"] = round(time.monotonic() - step, 1)
+    return {"backfill": done}
+
+
+def land_whole_replay(s) -> None:
+    """Every slice in the landing directory: the ones the schedule has not dropped (before its start, and
+    the rest of the replay) by manual runs of oil_file_drop with the slice_index param."""
+    s.api.set_paused("oil_streaming", True)  # not needed from here on; leaves the CPU to the backfill
+    wanted = set(range(s.replay.count)) & set(s.replay.slices)
+    for index in sorted(wanted - s.landed()):
+        s.api.trigger("oil_file_drop", {"slice_index": index, "slice_minutes": s.replay.span})
+    wait_for("every slice landed", lambda: wanted <= s.landed(), timeout=300, interval=2)
+    active = ("queued", "running")
+    wait_for(
+        "no drop running",
+        lambda: not [r for r in s.api.dag_runs("oil_file_drop") if r["state"] in active],
+        timeout=120,
+        interval=2,
+    )
+    s.api.set_paused("oil_file_drop", True)  # the replay is complete
+    failed = [r for r in s.api.dag_runs("oil_file_drop") if r["state"] == "failed"]
+    assert not failed, failed
+
+
+def streaming_idle(s) -> bool:
+    return not [r for r in s.api.dag_runs("oil_streaming") if r["state"] in ("queued", "running")]
+
+
+def stream_every_landed_slice(s) -> None:
+    """The streaming DAG catches up with every landed slice: every reading in the readings table,
+    once. Paused while the slices landed, its Asset events were not queued: one manual run streams
+    them all."""
+    table = str(s.root / "output" / "readings")
+    keys = len({(row["resid"], row["date"], row["time"]) for row in s.replay.rows})
+
+    def stored() -> int:
+        return DeltaTable(table).count() if DeltaTable.is_deltatable(table) else 0
+
+    s.api.set_paused("oil_streaming", False)
+    if stored() < keys:
+        s.api.trigger("oil_streaming")
+    wait_for("every landed slice streamed", lambda: streaming_idle(s) and stored() == keys, timeout=900, interval=2)
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
     if TIMINGS:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        (ARTIFACTS / "airflow_timings.json").write_text(json.dumps(TIMINGS, indent=2) + "\n")
         shown = {k: v for k, v in TIMINGS.items() if k != "unpaused_at"}
         terminalreporter.write_line(f"airflow stack timings: {json.dumps(shown)}")

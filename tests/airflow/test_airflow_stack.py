@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from datetime import datetime
 
-import pytest
 from deltalake import DeltaTable
 
 from include import settings
 from scripts.airflow_stack import PROJECT_DAGS, backfill, wait_for
-from spark_jobs.daily_stats import STAT_COLUMNS
-from spark_jobs.enrich_alerts import ENRICHED_COLUMNS
 from tests import oracle
-from tests.airflow.conftest import ARTIFACTS, TIMINGS, log_in
+from tests.airflow.conftest import ARTIFACTS, BACKFILL_DAYS, TIMINGS, log_in, stream_every_landed_slice, streaming_idle
 from tests.dags.test_dag_integrity import EXPECTED_DAGS
+from tests.pipeline_run import REAL_DATA_COUNTS, assert_daily_stats_equal, is_real_data
 
 BATCHES = 3
 
@@ -92,7 +91,7 @@ def test_scheduled_drops_and_streaming_make_growing_micro_batches(airflow_stack,
     # A snapshot: the enrichment first, then the alerts (which can only be ahead of it).
     enriched_done = enriched.batches()[-1]
     enriched_through = enriched.source_versions()[enriched_done]  # the last alerts version it has read
-    enriched_rows = enriched.rows(enriched.versions()[enriched_done], ENRICHED_COLUMNS)
+    enriched_rows = enriched.rows(enriched.versions()[enriched_done], oracle.ENRICHED_COLUMNS)
     batches = alerts.batches()
     inputs, versions = alerts.inputs(), alerts.versions()
     added = alerts.added(oracle.SENSOR_COLUMNS)  # the alerts each batch added to the table
@@ -145,84 +144,38 @@ def test_scheduled_drops_and_streaming_make_growing_micro_batches(airflow_stack,
     TIMINGS["scheduled_since_unpause_s"] = round(time.time() - TIMINGS["unpaused_at"], 1)
 
 
-# ---- backfill ---------------------------------------------------------------------------------------
-def land_whole_replay(s) -> None:
-    """Every slice in the landing directory: the ones the schedule has not dropped (before its start, and
-    the rest of the replay) by manual runs of oil_file_drop with the slice_index param."""
-    s.api.set_paused("oil_streaming", True)  # not needed from here on; leaves the CPU to the backfill
-    wanted = set(range(s.replay.count)) & set(s.replay.slices)
-    for index in sorted(wanted - s.landed()):
-        s.api.trigger("oil_file_drop", {"slice_index": index, "slice_minutes": s.replay.span})
-    wait_for("every slice landed", lambda: wanted <= s.landed(), timeout=300, interval=2)
-    active = ("queued", "running")
-    wait_for(
-        "no drop running",
-        lambda: not [r for r in s.api.dag_runs("oil_file_drop") if r["state"] in active],
-        timeout=120,
-        interval=2,
-    )
-    s.api.set_paused("oil_file_drop", True)  # the replay is complete
-    failed = [r for r in s.api.dag_runs("oil_file_drop") if r["state"] == "failed"]
-    assert not failed, failed
-
-
-def streaming_idle(s) -> bool:
-    return not [r for r in s.api.dag_runs("oil_streaming") if r["state"] in ("queued", "running")]
-
-
-def stream_every_landed_slice(s) -> None:
-    """The streaming DAG catches up with every landed slice: every reading in the readings table,
-    once. Paused while the slices landed, its Asset events were not queued: one manual run streams
-    them all."""
-    table = str(s.root / "output" / "readings")
-    keys = len({(row["resid"], row["date"], row["time"]) for row in s.replay.rows})
-
-    def stored() -> int:
-        return DeltaTable(table).count() if DeltaTable.is_deltatable(table) else 0
-
-    s.api.set_paused("oil_streaming", False)
-    if stored() < keys:
-        s.api.trigger("oil_streaming")
-    wait_for("every landed slice streamed", lambda: streaming_idle(s) and stored() == keys, timeout=900, interval=2)
-
-
-def test_backfill_daily_stats_then_reprocess(airflow_stack, spark):
+def test_backfill_daily_stats_then_reprocess(airflow_stack, replayed, spark):
+    """The backfill of the five days (the `replayed` fixture's, after the whole replay was streamed) wrote
+    the oracle's statistics; reprocessing two of them runs them again and changes nothing."""
     started = time.monotonic()
     s = airflow_stack
-    land_whole_replay(s)
-    TIMINGS["land_whole_replay_s"] = round(time.monotonic() - started, 1)
-    # The daily statistics read the readings table, which the streaming DAG fills.
-    step = time.monotonic()
-    stream_every_landed_slice(s)
-    s.api.set_paused("oil_streaming", True)  # leaves the CPU to the backfill
-    TIMINGS["stream_whole_replay_s"] = round(time.monotonic() - step, 1)
-    first, last = "2014-03-10", "2014-03-14"
-    days = {f"{int(d[5:7])}/{int(d[8:10])}/{d[2:4]}" for d in (f"2014-03-{day:02d}" for day in range(10, 15))}
-    expected = {key: value for key, value in oracle.daily_stats(s.replay.rows).items() if key[1] in days}
-    if (settings.PROJECT_DIR.parent / "shared/data/mapr") == s.data_dir:
-        assert len(expected) == 50
+    expected = oracle.daily_stats(s.replay.rows)
+    if is_real_data(s.data_dir):
+        assert len(expected) == REAL_DATA_COUNTS["daily_stats"]
 
-    def check(result) -> list[tuple]:
-        runs = result["runs"]
-        assert sorted(r["logical_date"][:10] for r in runs) == [f"2014-03-{day}" for day in range(10, 15)], runs
+    def check(runs: list[dict], days: list[str]) -> list[tuple]:
+        assert sorted(r["logical_date"][:10] for r in runs) == days, runs
         assert all(r["state"] == "success" and r["run_type"] == "backfill" for r in runs), runs
         stats = spark.read.format("delta").load(s.layout.output("daily_stats"))
-        got = sorted(map(tuple, stats.select("resid", "date", *STAT_COLUMNS).collect()))
-        assert {(resid, date) for resid, date, *_ in got} == set(expected)
-        assert len(got) == len(expected)
-        for resid, date, *values in got:
-            wanted = [expected[(resid, date)][column] for column in STAT_COLUMNS]
-            assert values == pytest.approx(wanted, rel=1e-9, abs=1e-9), (resid, date)
+        got = sorted(map(tuple, stats.select("resid", "date", *oracle.STAT_COLUMNS).collect()))
+        assert_daily_stats_equal(got, expected)
         return got
 
-    step = time.monotonic()
-    first_rows = check(backfill(s.stack, "oil_daily_stats", first, last, None, timeout=600))
-    TIMINGS["backfill_s"] = round(time.monotonic() - step, 1)
-    step = time.monotonic()
-    again = backfill(s.stack, "oil_daily_stats", first, last, "completed", timeout=600)
-    assert check(again) == first_rows
-    TIMINGS["backfill_reprocess_s"] = round(time.monotonic() - step, 1)
-    TIMINGS["test_backfill_s"] = round(time.monotonic() - started, 1)
+    def table_versions() -> int:
+        return len(DeltaTable(s.layout.output("daily_stats")).history())
+
+    done = replayed["backfill"]
+    first_rows = check(done["runs"], BACKFILL_DAYS)
+    # Reprocess two days: both runs really run again, after the first backfill completed, each rewriting
+    # its day (one table version each), and the table stays the same.
+    versions_before = table_versions()
+    again = backfill(s.stack, "oil_daily_stats", BACKFILL_DAYS[0], BACKFILL_DAYS[1], "completed", timeout=600)
+    rerun = [r for r in again["runs"] if r["logical_date"][:10] in BACKFILL_DAYS[:2]]
+    assert check(rerun, BACKFILL_DAYS[:2]) == first_rows
+    completed = datetime.fromisoformat(done["completed_at"])
+    assert all(datetime.fromisoformat(r["end_date"]) > completed for r in rerun), (rerun, done["completed_at"])
+    assert table_versions() == versions_before + 2
+    TIMINGS["backfill_reprocess_s"] = round(time.monotonic() - started, 1)
 
 
 # ---- clear and run again ------------------------------------------------------------------------------
@@ -238,9 +191,10 @@ def last_success(s, dag_id: str, run_type: str | None = None) -> str:
     return runs[-1]["dag_run_id"]
 
 
-def test_cleared_runs_run_again_and_change_nothing(airflow_stack, spark):
+def test_cleared_runs_run_again_and_change_nothing(airflow_stack, replayed, spark):
     """After the whole replay is streamed: clearing a run of every DAG (stage, drop, streaming, a
-    backfilled day) runs it again, successfully, and no output, staged file or landed file changes."""
+    backfilled day) runs it again, successfully; a file dropped again is not read twice, and no output,
+    staged file or other landed file changes."""
     started = time.monotonic()
     s = airflow_stack
     expected_alerts = oracle.alerts(s.replay.rows)
@@ -254,8 +208,8 @@ def test_cleared_runs_run_again_and_change_nothing(airflow_stack, spark):
 
         return {
             "alerts": rows("alerts", oracle.SENSOR_COLUMNS),
-            "alerts_enriched": rows("alerts_enriched", ENRICHED_COLUMNS),
-            "daily_stats": rows("daily_stats", ("resid", "date", *STAT_COLUMNS)),
+            "alerts_enriched": rows("alerts_enriched", oracle.ENRICHED_COLUMNS),
+            "daily_stats": rows("daily_stats", ("resid", "date", *oracle.STAT_COLUMNS)),
             "quarantine": spark.read.format("delta").load(s.layout.output("quarantine")).count(),
         }
 
@@ -274,9 +228,20 @@ def test_cleared_runs_run_again_and_change_nothing(airflow_stack, spark):
     assert before["alerts"] == sorted(expected_alerts, key=repr)
     assert before["alerts_enriched"] == sorted(expected_enriched, key=repr)
 
+    # The drop to clear: a manual one of land_whole_replay (its conf names its slice). Its file is removed
+    # first, so that the cleared run really drops it again (same name, same bytes) and the streaming run
+    # its Asset starts meets a file it has read before.
+    drops = [r for r in s.api.dag_runs("oil_file_drop") if r["state"] == "success" and "slice_index" in r["conf"]]
+    assert drops, "no manual drop of the replay to clear"
+    redropped = next(
+        p
+        for p in (s.root / "stream").glob("sensor_*.csv")
+        if s.replay.index_of(p.name) == drops[-1]["conf"]["slice_index"]
+    )
+    redropped.unlink()
     cleared = {
         "oil_stage": last_success(s, "oil_stage"),
-        "oil_file_drop": last_success(s, "oil_file_drop"),
+        "oil_file_drop": drops[-1]["dag_run_id"],
         "oil_streaming": last_success(s, "oil_streaming"),
         "oil_daily_stats": last_success(s, "oil_daily_stats", "backfill"),
     }
@@ -292,5 +257,8 @@ def test_cleared_runs_run_again_and_change_nothing(airflow_stack, spark):
     wait_for("streaming runs finished", lambda: streaming_idle(s), timeout=600, interval=2)
     assert not [r for r in s.api.dag_runs("oil_streaming") if r["state"] == "failed"]
     assert outputs() == before
-    assert files() == files_before  # same bytes, same mtime: nothing was even rewritten
+    # The re-dropped file is back, the same bytes; nothing else was even rewritten (same mtime).
+    mtime, content = files_before[redropped.name]
+    assert redropped.read_bytes() == content and redropped.stat().st_mtime_ns > mtime
+    assert files() == {**files_before, redropped.name: (redropped.stat().st_mtime_ns, content)}
     TIMINGS["test_clear_rerun_s"] = round(time.monotonic() - started, 1)

@@ -1,9 +1,9 @@
 """The pump monitor plugin in the real Airflow stack: login required, JSON endpoints equal to the oracle
 on the real pipeline's outputs, and the page opened from the UI's nav in a real browser.
 
-The stack's monitor shows OIL_MONITOR_ROOT (conftest.py), which is linked here to the outputs of the
-`local_pipeline` session run (the whole data set through the real pipeline), so the page shows every
-alert whatever the stack's own replay has reached.
+The stack's monitor shows OIL_MONITOR_ROOT (conftest.py), which is linked here to the stack's own
+storage root once its replay is complete (the `replayed` fixture: every slice streamed, five days
+backfilled): the page shows what a user of the stack sees at the end of the replay.
 """
 
 from __future__ import annotations
@@ -42,11 +42,12 @@ def get(url: str, token: str | None = None) -> tuple[int, object, float]:
 
 
 @pytest.fixture(scope="module")
-def monitored(airflow_stack, local_pipeline):
-    """The stack's monitor root, linked to the local pipeline's outputs; the API's base URL and a token."""
+def monitored(airflow_stack, replayed):
+    """The stack's monitor root, linked to the stack's own root once it holds the whole data set's
+    outputs (`replayed`); the API's base URL and a token."""
     link = airflow_stack.monitor_root
     if not link.exists():
-        link.symlink_to(local_pipeline["root"], target_is_directory=True)
+        link.symlink_to(airflow_stack.root, target_is_directory=True)
     return f"{airflow_stack.stack.url}{MONITOR}", airflow_stack.api.token()
 
 

@@ -1,8 +1,11 @@
-"""The DAGs, unchanged, on a Spark standalone cluster over a real HDFS: only the connection changes.
+"""`make demo`'s path (scripts/demo.py: every DAG through `airflow dags test`), unchanged, on a Spark
+standalone cluster over a real HDFS, in the lecture's /sparkdata/oil: only the connection and the root
+change. The outputs equal the oracle, the files land where the lecture puts them, the pump monitor reads
+them through WebHDFS, the master's /json/ lists the applications as finished, and a worker killed with
+SIGKILL in the middle of a job changes nothing.
 
-Through `airflow dags test` with AIRFLOW_CONN_SPARK_DEFAULT at spark://127.0.0.1:7077, the streaming
-and daily-statistics DAGs give the oracle's outputs and the local run's, the master's /json/ lists
-their applications as finished, and a worker killed with SIGKILL in the middle of a job changes nothing.
+One run for all of it (the longest fixture of the suite): the in-process run of tests/conftest.py covers
+the jobs on local storage, tests/airflow the scheduler's path.
 """
 
 from __future__ import annotations
@@ -10,9 +13,8 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import uuid
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timezone
 
 import pytest
 
@@ -23,6 +25,16 @@ from tests import oracle
 from tests.cluster.conftest import CLUSTER_SPARK_CONN
 from tests.hdfs.conftest import NAMENODE
 from tests.pipeline_run import WHOLE_DATA_SET_MINUTES, assert_equal_to_the_oracle, outputs, run_demo
+
+LECTURE_ROOT = f"{NAMENODE}/sparkdata/oil"
+
+
+def listing(path: str) -> dict[str, tuple[str, int]]:
+    """name -> (type, length) of a folder, through WebHDFS (the lecture's `hadoop fs -ls`)."""
+    from airflow.providers.apache.hdfs.hooks.webhdfs import WebHDFSHook
+
+    entries = WebHDFSHook().get_conn().list(path, status=True)
+    return {name: (status["type"], status["length"]) for name, status in entries}
 
 
 def pumps_per_day(data_dir) -> Counter:
@@ -35,25 +47,26 @@ def pumps_per_day(data_dir) -> Counter:
 def cluster_pipeline(spark_cluster, hdfs_server, webhdfs_connection, tmp_path_factory, data_dir) -> dict:
     from include.hdfs_storage import WebHdfsStorage
 
-    root = f"{NAMENODE}/tmp/oil-cluster-{uuid.uuid4().hex[:12]}"
+    WebHdfsStorage().delete(LECTURE_ROOT, recursive=True)  # a clean /sparkdata/oil for this run
     before = {app["id"] for app in spark_cluster.state()["completedapps"]}
     run = run_demo(
         tmp_path_factory.mktemp("cluster-pipeline"),
         data_dir,
-        root,
+        LECTURE_ROOT,
         "--slice-minutes",
         WHOLE_DATA_SET_MINUTES,
         AIRFLOW_CONN_SPARK_DEFAULT=CLUSTER_SPARK_CONN,
     )
     apps = [app for app in spark_cluster.state()["completedapps"] if app["id"] not in before]
-    yield {**run, "apps": apps}
-    WebHdfsStorage().delete(root, recursive=True)
+    return {**run, "apps": apps}
 
 
-def test_outputs_on_the_cluster_equal_the_oracle_and_the_local_run(spark, cluster_pipeline, local_pipeline, data_dir):
-    on_cluster = outputs(spark, cluster_pipeline["layout"])
-    assert_equal_to_the_oracle(on_cluster, data_dir)
-    assert on_cluster == outputs(spark, local_pipeline["layout"])
+def test_outputs_on_the_cluster_equal_the_oracle(spark, cluster_pipeline, data_dir):
+    assert_equal_to_the_oracle(outputs(spark, cluster_pipeline["layout"]), data_dir)
+    # the lecture-like report at the end of make demo
+    readings = oracle.readings(data_dir / settings.SENSOR_FILE)
+    assert f"alerts: {len(oracle.alerts(readings))} rows" in cluster_pipeline["stdout"]
+    assert f"daily_stats: {len(oracle.daily_stats(readings))} rows" in cluster_pipeline["stdout"]
 
 
 def test_the_master_lists_every_job_as_a_finished_application(cluster_pipeline, data_dir):
@@ -67,6 +80,46 @@ def test_the_master_lists_every_job_as_a_finished_application(cluster_pipeline, 
     assert {app["state"] for app in apps} == {"FINISHED"}
     executor_memory = settings.SPARK_CONF["spark.executor.memory"]  # e.g. 768m, from the settings
     assert {app["memoryperexecutor"] for app in apps} == {int(executor_memory.rstrip("m"))}
+
+
+def test_files_land_where_the_lecture_puts_them(cluster_pipeline, data_dir):
+    size = {name: (data_dir / name).stat().st_size for name in settings.INPUT_FILES}
+    root = listing("/sparkdata/oil")
+    assert root == {
+        settings.SENSOR_FILE: ("FILE", size[settings.SENSOR_FILE]),
+        "info": ("DIRECTORY", 0),
+        "stream": ("DIRECTORY", 0),
+        "checkpoints": ("DIRECTORY", 0),
+        "output": ("DIRECTORY", 0),
+    }
+    assert listing("/sparkdata/oil/info") == {
+        settings.VENDOR_FILE: ("FILE", size[settings.VENDOR_FILE]),
+        settings.MAINT_FILE: ("FILE", size[settings.MAINT_FILE]),
+    }
+    dropped = listing("/sparkdata/oil/stream")
+    assert all(name.startswith("sensor_") and kind == "FILE" for name, (kind, _) in dropped.items())  # none hidden
+    assert sum(length for _, length in dropped.values()) == size[settings.SENSOR_FILE]  # every byte, once
+
+
+def test_pump_monitor_reads_the_outputs_on_hdfs(cluster_pipeline, local_pipeline):
+    """The pump monitor's data through WebHDFS equals the local run's (which tests/plugins checks against
+    the oracle): the sinks' committed files, the partitioned statistics, the runs, the landed files."""
+    from include.pump_monitor import RUN_COLUMNS, MonitorData
+
+    on_hdfs, local = MonitorData(LECTURE_ROOT), MonitorData(local_pipeline["root"].as_uri())
+    assert on_hdfs.alerts(100) == local.alerts(100) and on_hdfs.alerts(100)["total"]
+    assert on_hdfs.pumps() == local.pumps() and on_hdfs.pumps()["pumps"]
+    for resid in local.known_pumps():
+        assert on_hdfs.daily(resid) == local.daily(resid)
+    now = datetime.now(timezone.utc)
+    assert on_hdfs.status(now)["newest_reading"] == local.status(now)["newest_reading"]
+    assert on_hdfs.status(now)["last_run"] is not None
+
+    def totals(data: MonitorData) -> list[int]:  # a rerun adds a run of zeros: compare the sums
+        runs = data.rows("runs", RUN_COLUMNS)
+        return [sum(run[column] for run in runs) for column in ("lines_read", "alerts_written", "lines_quarantined")]
+
+    assert totals(on_hdfs) == totals(local)
 
 
 def running_on_a_worker(cluster) -> tuple[dict, dict] | None:

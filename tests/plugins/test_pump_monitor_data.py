@@ -1,6 +1,6 @@
 """The pump monitor's data (include/pump_monitor.py): its pure functions on small cases, MonitorData
-on a small Delta table that grows, then on the real pipeline's outputs (the `local_pipeline`
-session run) against the oracle."""
+on a small Delta table that grows, then on the whole data set's outputs (the `local_pipeline`
+session run of tests/conftest.py) against the oracle."""
 
 from __future__ import annotations
 

@@ -21,7 +21,6 @@ from include import settings, slicing
 from include.file_drop import drop
 from include.local_airflow import BIN_DIR, airflow, airflow_env
 from include.settings import Layout
-from spark_jobs.enrich_alerts import ENRICHED_COLUMNS
 from tests import oracle
 from tests.hdfs.conftest import HdfsServer
 
@@ -29,7 +28,7 @@ from tests.hdfs.conftest import HdfsServer
 # hold exactly these, once each, whatever failed on the way.
 BAD_LINES = ("NOT A READING", "COHUTTA,3/10/14,1:01,not-a-number,1.0,1.0,1.0,1.0,1.0")
 BAD_FILE = "sensor_bad_lines.csv"
-SLICE_MINUTES = 720  # 10 slices of the MapR data: a few micro-batches, one to kill mid-way
+SLICE_MINUTES = 1440  # day slices: 5 of the MapR data, 6 micro-batches with the bad lines, one to kill mid-way
 
 
 @dataclass
@@ -87,7 +86,7 @@ def outputs(spark, layout: Layout) -> dict[str, list]:
 
     return {
         "alerts": rows("alerts", oracle.SENSOR_COLUMNS),
-        "enriched": rows("alerts_enriched", ENRICHED_COLUMNS),
+        "enriched": rows("alerts_enriched", oracle.ENRICHED_COLUMNS),
         "quarantine": sorted(line for (line,) in rows("quarantine", ("raw_line",))),
     }
 

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from include.schemas import MAINT, SENSOR, VENDOR, spark_schema
-from spark_jobs.enrich_alerts import ENRICHED_COLUMNS, main, reference_report
+from spark_jobs.enrich_alerts import main, reference_report
 from tests import oracle
 
 ALERTS = [
@@ -45,7 +45,10 @@ def setup(spark, tmp_path) -> list[str]:
 
 def enriched_rows(spark, tmp_path) -> list[tuple]:
     return sorted(
-        map(tuple, spark.read.format("delta").load(str(tmp_path / "enriched")).select(*ENRICHED_COLUMNS).collect()),
+        map(
+            tuple,
+            spark.read.format("delta").load(str(tmp_path / "enriched")).select(*oracle.ENRICHED_COLUMNS).collect(),
+        ),
         key=repr,
     )
 

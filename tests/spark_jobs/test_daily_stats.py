@@ -8,7 +8,7 @@ from datetime import date, datetime
 import pytest
 
 from spark_jobs import alerts
-from spark_jobs.daily_stats import STAT_COLUMNS, main
+from spark_jobs.daily_stats import main
 from tests import oracle
 
 
@@ -23,7 +23,7 @@ def stats_by_key(spark, path) -> dict:
 def assert_equal_to_oracle(got: dict, expected: dict) -> None:
     assert got.keys() == expected.keys()
     for key, stats in expected.items():
-        for column in STAT_COLUMNS:
+        for column in oracle.STAT_COLUMNS:
             assert got[key][column] == pytest.approx(stats[column], rel=1e-9, abs=1e-9), (key, column)
 
 

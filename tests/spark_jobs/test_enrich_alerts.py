@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from include.schemas import MAINT, SENSOR, VENDOR, spark_schema
-from spark_jobs.enrich_alerts import ENRICHED_COLUMNS, enrich, main
+from spark_jobs.enrich_alerts import enrich, main
 from tests import oracle
 
 ALERTS = [
@@ -28,7 +28,7 @@ def test_one_row_per_alert_and_maintenance_record_none_lost(spark):
         spark.createDataFrame(VENDORS, spark_schema(VENDOR)),
         spark.createDataFrame(MAINTENANCE, spark_schema(MAINT)),
     )
-    assert tuple(result.columns) == ENRICHED_COLUMNS
+    assert tuple(result.columns) == oracle.ENRICHED_COLUMNS
     p1_alert = ("P1", "3/10/14", "1:01", 0.0, "HYDROPUMP", "11/27/10", "3/15/11", "HYDROCAM")
     expected = [
         (*p1_alert, "3/15/11", "J.Thomas", "Install"),
@@ -59,7 +59,10 @@ def test_streamed_enrichment_of_real_alerts_equals_the_oracle(spark, tmp_path, d
     assert main(args) == 0
     assert main(args) == 0  # a rerun with no new alert adds nothing
     got = sorted(
-        map(tuple, spark.read.format("delta").load(str(tmp_path / "enriched")).select(*ENRICHED_COLUMNS).collect()),
+        map(
+            tuple,
+            spark.read.format("delta").load(str(tmp_path / "enriched")).select(*oracle.ENRICHED_COLUMNS).collect(),
+        ),
         key=repr,
     )
     assert got == oracle.enriched(expected_alerts, data_dir / "sensorvendor.csv", data_dir / "sensormaint.csv")

@@ -4,61 +4,17 @@ checkpoint costs a re-read, never data; a corrected reference file re-enriches e
 
 from __future__ import annotations
 
-import math
 import re
 import shutil
-from datetime import datetime
 
 import pytest
 
 from include import settings, slicing
 from include.file_drop import drop
-from include.settings import Layout
-from spark_jobs import alerts, daily_stats, enrich_alerts
 from tests import oracle
-from tests.pipeline_run import assert_equal_to_the_oracle, outputs
+from tests.pipeline_run import assert_equal_to_the_oracle, daily, minutes_for, outputs, staged, stream
 
 SUMMARY = re.compile(r"alerts job summary: .*")
-
-
-def stream(layout: Layout, max_files: int | None = None) -> None:
-    extra = ["--max-files-per-trigger", str(max_files)] if max_files else []
-    tables = ["--output", layout.output("alerts"), "--quarantine", layout.output("quarantine")]
-    assert alerts.main(["--source", layout.stream, *tables, "--checkpoints", layout.path("checkpoints"), *extra]) == 0
-    assert (
-        enrich_alerts.main(
-            [
-                *("--alerts", layout.output("alerts"), "--vendor", layout.vendor, "--maint", layout.maint),
-                *("--output", layout.output("alerts_enriched"), "--checkpoint", layout.checkpoint("alerts_enriched")),
-                *extra,
-            ]
-        )
-        == 0
-    )
-
-
-def daily(layout: Layout, data_dir) -> None:
-    days = sorted(
-        {datetime.strptime(row[1], "%m/%d/%y").date() for row in oracle.read_rows(data_dir / "sensordata.csv")}
-    )
-    for day in days:
-        args = ["--readings", layout.output("readings"), "--output", layout.output("daily_stats")]
-        assert daily_stats.main([*args, "--day", day.isoformat()]) == 0
-
-
-def staged(tmp_path, data_dir) -> Layout:
-    shutil.copy(data_dir / settings.SENSOR_FILE, tmp_path / settings.SENSOR_FILE)
-    (tmp_path / "info").mkdir()
-    for name in (settings.VENDOR_FILE, settings.MAINT_FILE):
-        shutil.copy(data_dir / name, tmp_path / "info" / name)
-    return Layout(tmp_path.as_uri())
-
-
-def minutes_for(lines: list[str], slices: int) -> int:
-    """A span that cuts the data into exactly this many slices."""
-    plan = slicing.plan(lines, 60)
-    last = max(t for t in map(slicing.event_time, lines) if t is not None)
-    return math.ceil(((last - plan.origin).total_seconds() / 60 + 1) / slices)
 
 
 def summary_counts(text: str) -> dict[str, int]:
@@ -66,10 +22,15 @@ def summary_counts(text: str) -> dict[str, int]:
     return {key: int(value) for key, value in re.findall(r"(\w+)=(\d+)", line)}
 
 
+def test_one_slice_gives_the_oracle(spark, local_pipeline, data_dir):
+    """The session's run: the whole data set dropped as one file, streamed in one run."""
+    assert_equal_to_the_oracle(outputs(spark, local_pipeline["layout"]), data_dir)
+
+
 @pytest.mark.parametrize(
     ("slices", "stream_every", "max_files"),
-    [(1, 1, None), (5, 1, None), (37, 10, 3)],
-    ids=["1-slice", "5-slices-one-run-each", "37-slices-3-files-per-batch"],
+    [(5, 1, None), (37, 10, 3)],
+    ids=["5-slices-one-run-each", "37-slices-3-files-per-batch"],
 )
 def test_any_batching_gives_the_oracle(spark, tmp_path, data_dir, slices, stream_every, max_files):
     layout = staged(tmp_path, data_dir)

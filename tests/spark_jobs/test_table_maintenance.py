@@ -14,9 +14,11 @@ import pytest
 from deltalake import DeltaTable
 
 from include import settings
+from include.file_drop import drop
 from include.settings import Layout
 from spark_jobs import daily_stats, enrich_alerts, table_maintenance
 from tests import oracle
+from tests.pipeline_run import stream
 
 TABLES = {"readings", "alerts", "quarantine", "runs", "alerts_enriched", "daily_stats"}
 LINE = re.compile(
@@ -47,11 +49,17 @@ def contents(spark, layout: Layout) -> dict[str, list]:
 
 @pytest.fixture(scope="module")
 def maintained(spark, tmp_path_factory, local_pipeline, data_dir):
-    """A copy of `make demo`'s root (five daily drops, a streaming run after each: small files in every
-    table), measured, then maintained once with retention 0."""
+    """A copy of the session's run (the whole data set in one drop), two more streaming runs over day
+    slices (all repeats, one run row each: small files in every table), measured, then maintained once
+    with retention 0."""
     root = tmp_path_factory.mktemp("maintenance") / "storage"
     shutil.copytree(local_pipeline["root"], root)
     layout = Layout(root.as_uri())
+    # A checkpoint names the files it has read by their full path: a copy's streams start afresh.
+    shutil.rmtree(root / "checkpoints")
+    for index in (0, 1):
+        assert drop(layout, index, 1440).written
+        stream(layout)
     rows = oracle.read_rows(data_dir / settings.SENSOR_FILE)
     days = sorted({datetime.strptime(row[1], "%m/%d/%y").date() for row in rows})
     run_daily_stats(layout, days[0].isoformat())  # the first day again: its first files are replaced, unreferenced
