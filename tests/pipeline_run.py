@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from devstack.local_airflow import airflow_env
 from include import settings, tables
-from include.local_airflow import airflow_env
 from include.settings import Layout
 from spark_jobs.daily_stats import STAT_COLUMNS
 from spark_jobs.enrich_alerts import ENRICHED_COLUMNS

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import pytest
 
+from devstack.airflow_stack import Api, Stack, wait_for
 from include import settings
 from include.settings import Layout
-from scripts.airflow_stack import Api, Stack, wait_for
 from tests.airflow.replay import Query, Replay
 
 POSTGRES_URL_FILE = settings.VAR_DIR / "postgres" / "url"

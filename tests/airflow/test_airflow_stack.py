@@ -13,8 +13,8 @@ from collections import Counter
 import pytest
 from deltalake import DeltaTable
 
+from devstack.airflow_stack import PROJECT_DAGS, backfill, wait_for
 from include import settings
-from scripts.airflow_stack import PROJECT_DAGS, backfill, wait_for
 from spark_jobs.daily_stats import STAT_COLUMNS
 from spark_jobs.enrich_alerts import ENRICHED_COLUMNS
 from tests import oracle

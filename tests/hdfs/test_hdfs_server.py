@@ -1,4 +1,4 @@
-"""scripts/hdfs.py: a real NameNode and DataNode, started, looked at, stopped."""
+"""devstack/hdfs.py: a real NameNode and DataNode, started, looked at, stopped."""
 
 from __future__ import annotations
 

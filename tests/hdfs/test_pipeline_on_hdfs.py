@@ -10,9 +10,9 @@ from datetime import datetime, timezone
 
 import pytest
 
+from devstack.airflow_stack import wait_for
+from devstack.local_airflow import BIN_DIR, airflow, airflow_env
 from include import settings
-from include.local_airflow import BIN_DIR, airflow, airflow_env
-from scripts.airflow_stack import wait_for
 from tests.hdfs.conftest import NAMENODE, WEBHDFS_ADDRESS
 from tests.pipeline_run import WHOLE_DATA_SET_MINUTES, assert_equal_to_the_oracle, outputs, run_demo
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+from devstack.local_airflow import dags_test
 from include import settings
-from include.local_airflow import dags_test
 from tests import oracle
 from tests.pipeline_run import assert_equal_to_the_oracle, outputs
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from devstack.local_airflow import BIN_DIR, airflow, airflow_env
 from include import settings, slicing
 from include.file_drop import drop
-from include.local_airflow import BIN_DIR, airflow, airflow_env
 from include.settings import Layout
 from spark_jobs.enrich_alerts import ENRICHED_COLUMNS
 from tests import oracle
@@ -155,7 +155,7 @@ FAULT_WEBHDFS_CONN = json.dumps(
 
 @dataclass
 class FaultHdfs:
-    """scripts/hdfs.py for our HDFS: its own OIL_HDFS_HOME and ports (OIL_HDFS_PORT_OFFSET)."""
+    """devstack/hdfs.py for our HDFS: its own OIL_HDFS_HOME and ports (OIL_HDFS_PORT_OFFSET)."""
 
     server: HdfsServer
 
