@@ -281,6 +281,7 @@ class Supervisor:
     start_timeout = 180.0
     stop_timeout = 30.0
     interval = 0.5  # between two probes
+    min_wait = 10.0  # seconds of probing at least, whatever is left of the timeout after the starts
     all_or_nothing = False  # True: some daemons running and some not is stopped, then all start
 
     def __init__(self, home: Path, run_dir: Path | None = None, log_dir: Path | None = None) -> None:
@@ -411,7 +412,7 @@ class Supervisor:
                                 f"the {daemon.title} exited during start; last lines of {log}:\n{tail(log)}"
                             )
 
-                budget = max(10.0, timeout - (time.monotonic() - started))
+                budget = max(self.min_wait, timeout - (time.monotonic() - started))
                 state = wait_for(self.what, self.probe, budget, self.interval, self.where(), died)
             except NotReady as error:
                 self._stop_started(started_now)
