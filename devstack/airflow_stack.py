@@ -32,6 +32,7 @@ from devstack import settings
 from devstack.airflow_api import USER, Api
 from devstack.local_airflow import BIN_DIR, airflow, airflow_env
 from devstack.process import Daemon, Supervisor, main_of, wait_for
+from include.settings import DROP_EVERY_MINUTES
 
 __all__ = ["Api", "Stack", "backfill", "wait_for"]
 
@@ -197,7 +198,7 @@ class Stack(Supervisor):
                 f"  REST API: {self.url}/api/v2 (POST {self.url}/auth/token for a JWT); docs {self.url}/docs",
                 f"  metadata: {redact(self.database())}; logs: {self.run_dir}/*.log, task logs {self.home}/logs",
                 f"  DAGs start paused; make airflow-trigger stages the data and unpauses the replay "
-                f"(a drop every {self.env().get('OIL_DROP_EVERY_MINUTES', settings.DROP_EVERY_MINUTES)} min)",
+                f"(a drop every {self.env().get('OIL_DROP_EVERY_MINUTES', DROP_EVERY_MINUTES)} min)",
             ]
         )
 
