@@ -177,9 +177,6 @@ class Stack(Supervisor):
         errors = api.get("/api/v2/importErrors")["total_entries"]
         return errors > 0 or set(PROJECT_DAGS) <= dags
 
-    def summary(self, state: object = None) -> str:
-        return self.url
-
     def start(self, timeout: float = 300) -> float:
         """Start the stack (all of it, or none: see all_or_nothing); wait until every component is healthy
         and every DAG file is parsed. Returns the seconds it took (0.0: it ran already)."""

@@ -115,8 +115,8 @@ class Hdfs(Supervisor):
                 running.pop("datanode")
             format_namenode(self)
 
-    def summary(self, state: object = None) -> str:
-        state = namenode_state()
+    def summary(self, state: dict | None = None) -> str:
+        state = state or namenode_state()
         live = state.get("NumLiveDataNodes", 0) if state else 0
         return f"{settings.LOCAL_NAMENODE}, WebHDFS {WEBHDFS}, live DataNodes: {live}"
 

@@ -382,10 +382,12 @@ class Supervisor:
         with locked(self.home):
             daemons = self.daemons()
             running = self.running()
-            if len(running) == len(daemons) and (self.all_or_nothing or self._ready_now()):
-                pids = ", ".join(f"{d.title} pid {running[d.name]}" for d in daemons)
-                self.say(f"already running ({pids}); {self.summary(self.probe_quietly())}")
-                return 0.0
+            if len(running) == len(daemons):
+                state = None if self.all_or_nothing else self.probe_quietly()
+                if self.all_or_nothing or state:
+                    pids = ", ".join(f"{d.title} pid {running[d.name]}" for d in daemons)
+                    self.say(f"already running ({pids}); {self.summary(state)}")
+                    return 0.0
             if running and self.all_or_nothing:
                 self.say(f"some daemons run, some not: stopping {', '.join(running)} first")
                 self._stop_all()
@@ -444,9 +446,6 @@ class Supervisor:
         self.say(f"start failed: stopping what this run started (logs stay in {self.log_dir})")
         for daemon in reversed(daemons):
             self.stop_daemon(daemon)
-
-    def _ready_now(self) -> bool:
-        return bool(self.probe_quietly())
 
     def probe_quietly(self) -> object:
         try:
