@@ -53,8 +53,8 @@ output-modes: setup  ## MODE=complete|update|append over the landing directory, 
 	    --output $(STORAGE)/output/modes_$(MODE) --checkpoint $(STORAGE)/checkpoints/modes_$(MODE)
 
 # devstack/hdfs.py (with devstack/process.py and the settings modules it imports) needs only Python's
-# standard library, so it works before `make setup`. Python is
-# found by file path, not through PATH: `make hdfs-ls PATH=/x` replaces PATH.
+# standard library, so it works before `make setup`. Python is found by file path, not through PATH:
+# `make hdfs-ls PATH=/x` replaces PATH.
 HDFS := $(firstword $(wildcard $(PYTHON) /usr/bin/python3 /usr/local/bin/python3) python3) -m devstack.hdfs
 
 hdfs-up:  ## start a one-node HDFS (hdfs://localhost:8020, WebHDFS localhost:9870); fetches the jars once
