@@ -52,9 +52,10 @@ output-modes: setup  ## MODE=complete|update|append over the landing directory, 
 	$(SPARK_SUBMIT) spark_jobs/output_modes.py --mode $(MODE) --source $(STORAGE)/stream \
 	    --output $(STORAGE)/output/modes_$(MODE) --checkpoint $(STORAGE)/checkpoints/modes_$(MODE)
 
-# scripts/hdfs.py needs only Python's standard library, so it works before `make setup`. Python is
-# found by file path, not through PATH: `make hdfs-ls PATH=/x` replaces PATH.
-HDFS := $(firstword $(wildcard $(PYTHON) /usr/bin/python3 /usr/local/bin/python3) python3) scripts/hdfs.py
+# devstack/hdfs.py (with devstack/process.py and the settings modules it imports) needs only Python's
+# standard library, so it works before `make setup`. Python is found by file path, not through PATH:
+# `make hdfs-ls PATH=/x` replaces PATH.
+HDFS := $(firstword $(wildcard $(PYTHON) /usr/bin/python3 /usr/local/bin/python3) python3) -m devstack.hdfs
 
 hdfs-up:  ## start a one-node HDFS (hdfs://localhost:8020, WebHDFS localhost:9870); fetches the jars once
 	$(HDFS) up
@@ -75,11 +76,11 @@ constraints: setup  ## re-pin every transitive package after a change of require
 clean:  ## remove generated data, outputs and Airflow state (var/); keeps .venv
 	rm -rf var spark-warehouse metastore_db derby.log
 
-# ---- Airflow for real: web UI, scheduler, backfills (scripts/airflow_stack.py) ------------------------
+# ---- Airflow for real: web UI, scheduler, backfills (devstack/airflow_stack.py) -----------------------
 # The stack runs in OIL_AIRFLOW_HOME (default var/airflow) on SQLite, or on the PostgreSQL that
 # AIRFLOW__DATABASE__SQL_ALCHEMY_CONN names (make airflow-postgres; export ...=$$(cat var/postgres/url)).
 # AIRFLOW_PORT=8081 picks another port than 8080 (later targets find it in <home>/stack/state.json).
-AIRFLOW_STACK = $(if $(AIRFLOW_PORT),OIL_AIRFLOW_PORT=$(AIRFLOW_PORT)) $(PYTHON) scripts/airflow_stack.py
+AIRFLOW_STACK = $(if $(AIRFLOW_PORT),OIL_AIRFLOW_PORT=$(AIRFLOW_PORT)) $(PYTHON) -m devstack.airflow_stack
 .PHONY: airflow-up airflow-down airflow-status airflow-trigger airflow-backfill airflow-postgres airflow-test
 
 airflow-up: setup  ## start api-server (web UI), scheduler, dag-processor, triggerer; prints URL and login
@@ -104,18 +105,18 @@ airflow-test: setup  ## only the Airflow stack tests: web UI (chromium), schedul
 	$(PYTHON) -m pytest tests/airflow
 # ---- end of Airflow for real -------------------------------------------------------------------------
 
-# ---- Spark standalone cluster (scripts/spark_cluster.py) ---------------------------------------------
+# ---- Spark standalone cluster (devstack/spark_cluster.py) --------------------------------------------
 # Point the DAGs at it: AIRFLOW_CONN_SPARK_DEFAULT='{"conn_type": "spark", "host": "spark://127.0.0.1", "port": 7077}'
 .PHONY: spark-up spark-down spark-status
 
 spark-up: setup  ## Spark standalone master spark://127.0.0.1:7077 (UI and /json/ on :8081) and its workers; waits
-	$(PYTHON) scripts/spark_cluster.py up
+	$(PYTHON) -m devstack.spark_cluster up
 
 spark-down:  ## stop the Spark cluster, its workers and executors; nothing is left running
-	$(PYTHON) scripts/spark_cluster.py down
+	$(PYTHON) -m devstack.spark_cluster down
 
 spark-status:  ## master state, ALIVE workers, running applications
-	$(PYTHON) scripts/spark_cluster.py status
+	$(PYTHON) -m devstack.spark_cluster status
 
 # ---- Benchmarks (scripts/bench.py; not part of the tests) --------------------------------------------
 .PHONY: bench

@@ -1,7 +1,8 @@
-"""Every setting of the pipeline, read once from the environment.
+"""Every setting of the pipeline (DAGs, Spark jobs, the plugin), read once from the environment.
 
-DAGs, Spark jobs, scripts and tests import from here; nothing else reads ``os.environ``
-for pipeline settings. ``.env.example`` documents each variable.
+They, the scripts and the tests import from here; nothing else reads ``os.environ`` for pipeline
+settings. The dev stack's own settings (local HDFS, Spark cluster, Airflow stack) are in
+devstack/settings.py, which takes what it shares from here. ``.env.example`` documents each variable.
 """
 
 from __future__ import annotations
@@ -31,9 +32,6 @@ STORAGE_ROOT = _as_root(os.getenv("OIL_STORAGE_ROOT") or str(VAR_DIR / "storage"
 # Storage root whose outputs the pump monitor (plugins/pump_monitor.py) shows. Default: STORAGE_ROOT.
 MONITOR_ROOT = _as_root(os.getenv("OIL_MONITOR_ROOT") or STORAGE_ROOT).rstrip("/")
 
-# Airflow home of the local runs (make demo, make airflow-*): SQLite metadata, logs.
-AIRFLOW_HOME = Path(os.getenv("OIL_AIRFLOW_HOME") or VAR_DIR / "airflow").expanduser().resolve()
-
 # Alert rule of the lecture: a reading whose psi is below this is a low-pressure alert.
 ALERT_PSI_THRESHOLD = float(os.getenv("OIL_ALERT_PSI_THRESHOLD", "0.5"))
 
@@ -50,12 +48,6 @@ STREAM_CRON = os.getenv("OIL_STREAM_CRON", "0 * * * *")
 # A streaming run waits this long for its checkpoint's lock while another run holds it, then fails
 # (include/checkpoint_lock.py); under Airflow the task is then retried.
 CHECKPOINT_LOCK_WAIT_SECONDS = float(os.getenv("OIL_CHECKPOINT_LOCK_WAIT_SECONDS", "120"))
-
-# The local HDFS of `make hdfs-up` (scripts/hdfs.py): ports 8020 (RPC) and 9870 (WebHDFS) plus this
-# offset, which lets a second HDFS run beside the first.
-HDFS_PORT_OFFSET = int(os.getenv("OIL_HDFS_PORT_OFFSET", "0"))
-LOCAL_NAMENODE = f"hdfs://localhost:{8020 + HDFS_PORT_OFFSET}"
-LOCAL_WEBHDFS_PORT = 9870 + HDFS_PORT_OFFSET
 
 # Airflow connection that names the Spark master (conn_type spark; host local[*], spark://..., yarn).
 SPARK_CONN_ID = os.getenv("OIL_SPARK_CONN_ID", "spark_default")
@@ -117,18 +109,6 @@ SPARK_SUBMIT_CONF = {
     **({"spark.driver.extraJavaOptions": SPARK_DRIVER_JAVA_OPTIONS} if SPARK_DRIVER_JAVA_OPTIONS else {}),
     **SPARK_CONF,
 }
-
-# The Spark standalone cluster of `make spark-up` (scripts/spark_cluster.py): a master and
-# SPARK_WORKERS workers on this machine. Its web UI (and /json/) is off Airflow's 8080; worker i's
-# UI is on the master's UI port + 1 + i. Pids, logs and the workers' work dirs under SPARK_CLUSTER_HOME.
-SPARK_MASTER_HOST = os.getenv("OIL_SPARK_MASTER_HOST", "127.0.0.1")
-SPARK_MASTER_PORT = int(os.getenv("OIL_SPARK_MASTER_PORT", "7077"))
-SPARK_MASTER_WEBUI_PORT = int(os.getenv("OIL_SPARK_MASTER_WEBUI_PORT", "8081"))
-SPARK_MASTER_URL = f"spark://{SPARK_MASTER_HOST}:{SPARK_MASTER_PORT}"
-SPARK_WORKERS = int(os.getenv("OIL_SPARK_WORKERS", "2"))
-SPARK_WORKER_CORES = int(os.getenv("OIL_SPARK_WORKER_CORES", "1"))
-SPARK_WORKER_MEMORY = os.getenv("OIL_SPARK_WORKER_MEMORY", "1g")
-SPARK_CLUSTER_HOME = Path(os.getenv("OIL_SPARK_CLUSTER_HOME") or VAR_DIR / "spark").expanduser().resolve()
 
 # Spark reads its logging set-up (log4j2.properties) from here: warnings only.
 SPARK_CONF_DIR = PROJECT_DIR / "conf" / "spark"

@@ -42,8 +42,8 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
+from devstack.local_airflow import BIN_DIR, airflow, airflow_env
 from include import settings
-from include.local_airflow import BIN_DIR, airflow, airflow_env
 
 REAL_DATA_DIR = settings.PROJECT_DIR.parent / "shared" / "data" / "mapr"
 WORK = settings.VAR_DIR / "bench"
@@ -555,7 +555,7 @@ def free_port() -> int:
 
 def bench_latency(data: Path, drops: int) -> dict:
     """Drop slices with alerts one by one; latency = drop file visible -> all its alerts readable."""
-    from scripts.airflow_stack import Stack, wait_for
+    from devstack.airflow_stack import Stack, wait_for
     from tests import oracle  # the plain-Python oracle: how many alerts each slice must give
     from tests.airflow.replay import Replay
 

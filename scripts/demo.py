@@ -15,11 +15,12 @@ import sys
 import time
 from datetime import datetime
 
+from devstack.local_airflow import BIN_DIR, airflow, airflow_env, dags_test
+from devstack.settings import AIRFLOW_HOME
 from include import settings, slicing
-from include.local_airflow import BIN_DIR, airflow, airflow_env, dags_test
 from include.sample_data import ensure_data_dir
 
-LOG = settings.AIRFLOW_HOME / "demo.log"
+LOG = AIRFLOW_HOME / "demo.log"
 
 
 def step(title: str, action) -> None:
@@ -44,7 +45,7 @@ def main() -> int:
     plan = slicing.plan(lines, args.slice_minutes)
     days = sorted({t.date() for t in map(slicing.event_time, lines) if t is not None})
     print(f"data: {data_dir} ({len(lines)} sensor lines, {len(days)} days, {plan.count} slices)")
-    print(f"storage root: {settings.STORAGE_ROOT}; Airflow home: {settings.AIRFLOW_HOME}; log: {LOG}")
+    print(f"storage root: {settings.STORAGE_ROOT}; Airflow home: {AIRFLOW_HOME}; log: {LOG}")
     started = time.monotonic()
 
     step("airflow db migrate (SQLite)", lambda: airflow(["db", "migrate"], env, LOG))

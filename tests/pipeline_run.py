@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from devstack.local_airflow import airflow_env
 from include import settings, slicing, tables
 from include.file_drop import drop
-from include.local_airflow import airflow_env
 from include.settings import Layout
 from spark_jobs import alerts, daily_stats, enrich_alerts
 from tests import oracle

@@ -24,9 +24,9 @@ from pathlib import Path
 import pytest
 from deltalake import DeltaTable
 
+from devstack.airflow_stack import Api, Stack, backfill, wait_for
 from include import settings
 from include.settings import Layout
-from scripts.airflow_stack import Api, Stack, backfill, wait_for
 from tests.airflow.replay import Query, Replay
 
 POSTGRES_URL_FILE = settings.VAR_DIR / "postgres" / "url"

@@ -13,8 +13,8 @@ from datetime import datetime
 
 from deltalake import DeltaTable
 
+from devstack.airflow_stack import PROJECT_DAGS, backfill, wait_for
 from include import settings
-from scripts.airflow_stack import PROJECT_DAGS, backfill, wait_for
 from tests import oracle
 from tests.airflow.conftest import ARTIFACTS, BACKFILL_DAYS, TIMINGS, log_in, stream_every_landed_slice, streaming_idle
 from tests.dags.test_dag_integrity import EXPECTED_DAGS

@@ -1,4 +1,4 @@
-"""A real Spark standalone cluster (scripts/spark_cluster.py) for the tests of this folder, started once.
+"""A real Spark standalone cluster (devstack/spark_cluster.py) for the tests of this folder, started once.
 
 Reuses a cluster that `make spark-up` started (OIL_SPARK_CLUSTER_HOME, default var/spark) and leaves
 it running; otherwise starts one in a temporary home and stops it at the end of the session. The
@@ -16,12 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from include import settings
-from scripts.hdfs import listener_pids
-from scripts.spark_cluster import Home, leftover_pids, master_state
+from devstack import settings
+from devstack.process import listener_pids
+from devstack.spark_cluster import Cluster, master_state
 from tests.hdfs.conftest import hdfs_server, webhdfs_connection  # noqa: F401 (fixtures)
 
-SCRIPT = settings.PROJECT_DIR / "scripts" / "spark_cluster.py"
 # What README's "Running on a cluster" tells users to set: host and port composed by the provider.
 CLUSTER_SPARK_CONN = json.dumps(
     {"conn_type": "spark", "host": f"spark://{settings.SPARK_MASTER_HOST}", "port": settings.SPARK_MASTER_PORT}
@@ -30,7 +29,7 @@ CLUSTER_SPARK_CONN = json.dumps(
 
 @dataclass
 class SparkCluster:
-    """scripts/spark_cluster.py for one OIL_SPARK_CLUSTER_HOME."""
+    """devstack/spark_cluster.py for one OIL_SPARK_CLUSTER_HOME."""
 
     home: Path
 
@@ -42,11 +41,15 @@ class SparkCluster:
             **env,
         }
         result = subprocess.run(
-            [sys.executable, str(SCRIPT), *args], env=environment, capture_output=True, text=True, timeout=600
+            [sys.executable, "-m", "devstack.spark_cluster", *args],
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
         if check and result.returncode != 0:
             pytest.fail(
-                f"spark_cluster.py {' '.join(args)} exited {result.returncode}:\n{result.stdout}{result.stderr}"
+                f"devstack.spark_cluster {' '.join(args)} exited {result.returncode}:\n{result.stdout}{result.stderr}"
             )
         return result
 
@@ -80,4 +83,4 @@ def spark_cluster(tmp_path_factory: pytest.TempPathFactory) -> SparkCluster:
     finally:
         own.run("down", check=False)
         # down leaves nothing: no daemon, no executor of this cluster
-        assert leftover_pids(Home(own.home)) == [], "spark_cluster.py down left processes running"
+        assert Cluster(own.home).leftovers() == [], "devstack.spark_cluster down left processes running"

@@ -18,9 +18,9 @@ from datetime import datetime, timezone
 
 import pytest
 
+from devstack.airflow_stack import wait_for
+from devstack.local_airflow import BIN_DIR
 from include import settings
-from include.local_airflow import BIN_DIR
-from scripts.airflow_stack import wait_for
 from tests import oracle
 from tests.cluster.conftest import CLUSTER_SPARK_CONN
 from tests.hdfs.conftest import NAMENODE
@@ -124,7 +124,7 @@ def test_pump_monitor_reads_the_outputs_on_hdfs(cluster_pipeline, local_pipeline
 
 def running_on_a_worker(cluster) -> tuple[dict, dict] | None:
     """A daily-stats application RUNNING on the master, and a worker with one of its executors."""
-    from scripts.hdfs import http_json
+    from devstack.process import http_json
 
     state = cluster.state()
     for app in state["activeapps"]:

@@ -14,6 +14,7 @@ import re
 import pytest
 import yaml
 
+from devstack.settings import SPARK_MASTER_URL
 from include import settings
 from tests.cluster.conftest import CLUSTER_SPARK_CONN
 
@@ -91,9 +92,7 @@ def readme_spark_connections() -> list[str]:
     return re.findall(r"^export AIRFLOW_CONN_SPARK_DEFAULT='(.+)'$", README, re.M)
 
 
-@pytest.mark.parametrize(
-    ("index", "master", "deploy_mode"), [(0, settings.SPARK_MASTER_URL, None), (1, "yarn", "client")]
-)
+@pytest.mark.parametrize(("index", "master", "deploy_mode"), [(0, SPARK_MASTER_URL, None), (1, "yarn", "client")])
 def test_the_readme_connections_give_the_masters_it_names(monkeypatch, index, master, deploy_mode):
     connection = readme_spark_connections()[index]
     assert spark_master(connection, monkeypatch) == master

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
+from devstack.local_airflow import airflow_env
 from include import settings
-from include.local_airflow import airflow_env
 
 EXPECTED_DAGS = {
     "oil_stage",

@@ -17,27 +17,31 @@ from pathlib import Path
 
 import pytest
 
-from include import settings
-from include.local_airflow import DEFAULT_WEBHDFS_CONN
+from devstack import process, settings
+from devstack.local_airflow import DEFAULT_WEBHDFS_CONN
 
-SCRIPT = settings.PROJECT_DIR / "scripts" / "hdfs.py"
 NAMENODE = settings.LOCAL_NAMENODE
 WEBHDFS_ADDRESS = f"localhost:{settings.LOCAL_WEBHDFS_PORT}"
 
 
 @dataclass
 class HdfsServer:
-    """scripts/hdfs.py for one OIL_HDFS_HOME."""
+    """devstack/hdfs.py for one OIL_HDFS_HOME."""
 
     home: Path
 
     def run(self, *args: str, check: bool = True, home: Path | None = None) -> subprocess.CompletedProcess:
         env = {**os.environ, "OIL_HDFS_HOME": str(home or self.home)}
         result = subprocess.run(
-            [sys.executable, str(SCRIPT), *args], env=env, capture_output=True, text=True, timeout=600
+            [sys.executable, "-m", "devstack.hdfs", *args],
+            env=env,
+            cwd=settings.PROJECT_DIR,
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
         if check and result.returncode != 0:
-            pytest.fail(f"scripts/hdfs.py {' '.join(args)} exited {result.returncode}:\n{result.stdout}{result.stderr}")
+            pytest.fail(f"devstack.hdfs {' '.join(args)} exited {result.returncode}:\n{result.stdout}{result.stderr}")
         return result
 
     def up(self) -> subprocess.CompletedProcess:
@@ -48,21 +52,12 @@ class HdfsServer:
 
     def pids(self) -> list[int]:
         """Processes of this home (its daemons carry -Doil.hdfs.home=<home> on their command line)."""
-        marker = f"-Doil.hdfs.home={self.home}".encode()
-        found = []
-        for proc in Path("/proc").iterdir():
-            if proc.name.isdigit():
-                try:
-                    if marker in (proc / "cmdline").read_bytes().split(b"\0"):
-                        found.append(int(proc.name))
-                except OSError:
-                    continue
-        return found
+        return process.find(f"-Doil.hdfs.home={self.home}")
 
 
 @pytest.fixture(scope="session")
 def hdfs_server(tmp_path_factory: pytest.TempPathFactory) -> HdfsServer:
-    default = HdfsServer(Path(os.getenv("OIL_HDFS_HOME") or settings.VAR_DIR / "hdfs").resolve())
+    default = HdfsServer(settings.HDFS_HOME)
     if default.ready():
         yield default  # someone else's HDFS: use it, leave it running
         return

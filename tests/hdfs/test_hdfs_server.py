@@ -1,4 +1,4 @@
-"""scripts/hdfs.py: a real NameNode and DataNode, started, looked at, stopped."""
+"""devstack/hdfs.py: a real NameNode and DataNode, started, looked at, stopped."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ import re
 import socket
 import urllib.request
 
-from tests.hdfs.conftest import WEBHDFS_ADDRESS
+from devstack import settings
+from tests.hdfs.conftest import NAMENODE, WEBHDFS_ADDRESS
+
+RPC, HTTP = settings.NAMENODE_RPC_PORT, settings.NAMENODE_HTTP_PORT  # 8020 and 9870 + OIL_HDFS_PORT_OFFSET
 
 
 def test_webhdfs_lists_the_root_of_the_running_hdfs(hdfs_server):
@@ -37,8 +40,8 @@ def test_up_refuses_ports_taken_by_another_process(hdfs_server, tmp_path):
     other = tmp_path / "other-home"
     result = hdfs_server.run("up", check=False, home=other)
     assert result.returncode == 1
-    assert "localhost:8020 (NameNode RPC) is in use" in result.stderr
-    assert "localhost:9870 (NameNode HTTP/WebHDFS) is in use" in result.stderr
+    assert f"localhost:{RPC} (NameNode RPC) is in use" in result.stderr
+    assert f"localhost:{HTTP} (NameNode HTTP/WebHDFS) is in use" in result.stderr
     assert not (other / "name").exists()  # checked before formatting anything
 
 
@@ -62,7 +65,7 @@ def test_ls_shows_names_and_sizes(hdfs_server, hdfs_dir):
     storage = WebHdfsStorage()
     storage.write_atomic(f"{hdfs_dir}/info/sensorvendor.csv", b"x" * 1234)
     storage.write_atomic(f"{hdfs_dir}/sensordata.csv", b"y" * 56789)
-    path = hdfs_dir.removeprefix("hdfs://localhost:8020")
+    path = hdfs_dir.removeprefix(NAMENODE)
 
     lines = hdfs_server.run("ls", path).stdout.splitlines()
 
@@ -89,7 +92,8 @@ def test_down_leaves_no_process_and_up_brings_the_data_back(hdfs_server, hdfs_di
     try:
         hdfs_server.run("down")
         assert hdfs_server.pids() == []
-        for port in (8020, 9870, 9866, 9864, 9867):
+        ports = (RPC, HTTP, settings.DATANODE_DATA_PORT, settings.DATANODE_HTTP_PORT, settings.DATANODE_IPC_PORT)
+        for port in ports:
             with socket.socket() as sock:
                 assert sock.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still answers"
         assert hdfs_server.run("status", check=False).returncode == 3

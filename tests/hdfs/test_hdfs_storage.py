@@ -117,7 +117,7 @@ def test_with_the_namenode_stopped_errors_name_hdfs_and_the_address(storage, hdf
     finally:
         hdfs_server.up()
     # HDFS is back: the same storage object works again, data writes too (through the DataNode,
-    # whose connection to the old NameNode is dead: see dfs.client.retry.policy in scripts/hdfs.py).
+    # whose connection to the old NameNode is dead: see dfs.client.retry.policy in devstack/hdfs.py).
     storage.makedirs(f"{hdfs_dir}/after")
     storage.write_atomic(f"{hdfs_dir}/after/b.csv", b"2\n")
     assert storage.read_bytes(f"{hdfs_dir}/after/b.csv") == b"2\n"

@@ -6,9 +6,9 @@ from __future__ import annotations
 import subprocess
 import uuid
 
+from devstack.airflow_stack import wait_for
+from devstack.local_airflow import BIN_DIR, airflow, airflow_env
 from include import settings
-from include.local_airflow import BIN_DIR, airflow, airflow_env
-from scripts.airflow_stack import wait_for
 from tests.hdfs.conftest import NAMENODE, WEBHDFS_ADDRESS
 
 

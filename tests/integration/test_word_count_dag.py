@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from include.local_airflow import airflow, airflow_env, dags_test
+from devstack.local_airflow import airflow, airflow_env, dags_test
 from include.settings import Layout
 from tests.line_server import line_server
 

@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from devstack import process
+from devstack.local_airflow import BIN_DIR, airflow, airflow_env
 from include import settings, slicing
 from include.file_drop import drop
-from include.local_airflow import BIN_DIR, airflow, airflow_env
 from include.settings import Layout
 from tests import oracle
 from tests.hdfs.conftest import HdfsServer
@@ -114,25 +115,12 @@ def in_flight_batch(checkpoint: Path) -> int | None:
 
 def spark_submit_tree(marker: str) -> list[int]:
     """The spark-submit JVMs whose command line names marker (our storage root) and all they started."""
-    parents: dict[int, int] = {}
     roots = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            cmdline = (proc / "cmdline").read_bytes()
-            parents[int(proc.name)] = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError):
-            continue
-        if b"org.apache.spark.deploy.SparkSubmit" in cmdline and marker.encode() in cmdline:
-            roots.append(int(proc.name))
-    tree, frontier = set(roots), list(roots)
-    while frontier:
-        parent = frontier.pop()
-        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
-        tree.update(children)
-        frontier += children
-    return sorted(tree)
+    for pid in process.pids():
+        line = "\0".join(process.cmdline(pid))
+        if "org.apache.spark.deploy.SparkSubmit" in line and marker in line:
+            roots.append(pid)
+    return sorted({*roots, *(child for root in roots for child in process.descendants(root))})
 
 
 def alive(pid: int) -> bool:
@@ -154,7 +142,7 @@ FAULT_WEBHDFS_CONN = json.dumps(
 
 @dataclass
 class FaultHdfs:
-    """scripts/hdfs.py for our HDFS: its own OIL_HDFS_HOME and ports (OIL_HDFS_PORT_OFFSET)."""
+    """devstack/hdfs.py for our HDFS: its own OIL_HDFS_HOME and ports (OIL_HDFS_PORT_OFFSET)."""
 
     server: HdfsServer
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from devstack.local_airflow import BIN_DIR
 from include import settings
 from include.checkpoint_lock import (
     LOCK_FOLDER,
@@ -25,7 +26,6 @@ from include.checkpoint_lock import (
     this_process,
     try_acquire,
 )
-from include.local_airflow import BIN_DIR
 from tests.reliability.conftest import FAULT_NAMENODE, alive
 
 # A run that takes the lock, then holds it until a line on stdin (or, with a log file, writes

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from devstack.airflow_stack import wait_for
 from include import settings, slicing
 from include.checkpoint_lock import LOCK_FOLDER
 from include.settings import Layout
-from scripts.airflow_stack import wait_for
 from tests.reliability.conftest import (
     BAD_FILE,
     BAD_LINES,

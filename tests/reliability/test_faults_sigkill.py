@@ -15,10 +15,10 @@ import os
 import signal
 import time
 
+from devstack.airflow_stack import wait_for
+from devstack.local_airflow import airflow_env
 from include.checkpoint_lock import LOCK_FOLDER
-from include.local_airflow import airflow_env
 from include.settings import Layout
-from scripts.airflow_stack import wait_for
 from tests.reliability.conftest import (
     alive,
     assert_outputs_equal_the_oracle,

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from deltalake import DeltaTable
 
+from devstack.local_airflow import BIN_DIR, airflow_env
 from include import settings
 from include.file_drop import drop
-from include.local_airflow import BIN_DIR, airflow_env
 from include.settings import Layout
 from tests import oracle
 

@@ -11,8 +11,8 @@ import sys
 
 import pytest
 
+from devstack.local_airflow import airflow, airflow_env
 from include import settings
-from include.local_airflow import airflow, airflow_env
 
 REPORT = settings.PROJECT_DIR / "tests" / "reliability" / "params_report.py"
 # (DAG, conf, the parameter a refusal must name); each value is wrong in one way only.

@@ -14,9 +14,9 @@ from urllib.parse import urlparse
 
 import pytest
 
+from devstack.airflow_stack import Api, Stack, wait_for
+from devstack.local_airflow import BIN_DIR
 from include import settings
-from include.local_airflow import BIN_DIR
-from scripts.airflow_stack import Api, Stack, wait_for
 from tests.airflow.conftest import free_port
 
 # Credentials written out: a URL with a password, a password assigned a literal, a private key.

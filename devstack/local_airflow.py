@@ -13,7 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from include import settings
+from devstack import settings
+from include import settings as pipeline
 
 BIN_DIR = Path(sys.executable).parent  # the virtual environment's bin: airflow, spark-submit
 DEFAULT_SPARK_CONN = json.dumps({"conn_type": "spark", "host": "local[2]"})
@@ -35,8 +36,8 @@ def airflow_env(home: Path = settings.AIRFLOW_HOME, **overrides: str) -> dict[st
         PATH=os.pathsep.join([str(BIN_DIR), env.get("PATH", "")]),
         SPARK_CONF_DIR=str(settings.SPARK_CONF_DIR),
         # resolved here, so every Airflow and Spark process sees the same absolute places
-        OIL_DATA_DIR=str(settings.DATA_DIR),
-        OIL_STORAGE_ROOT=settings.STORAGE_ROOT,
+        OIL_DATA_DIR=str(pipeline.DATA_DIR),
+        OIL_STORAGE_ROOT=pipeline.STORAGE_ROOT,
         OIL_AIRFLOW_HOME=str(home),
     )
     env.setdefault("AIRFLOW_CONN_SPARK_DEFAULT", DEFAULT_SPARK_CONN)

@@ -1,13 +1,13 @@
 """Airflow for real: the api-server (web UI, REST API), scheduler, dag-processor and triggerer in the background.
 
-    PYTHONPATH=. .venv/bin/python scripts/airflow_stack.py up        # make airflow-up
-    PYTHONPATH=. .venv/bin/python scripts/airflow_stack.py status    # make airflow-status
-    PYTHONPATH=. .venv/bin/python scripts/airflow_stack.py trigger   # make airflow-trigger
-    PYTHONPATH=. .venv/bin/python scripts/airflow_stack.py backfill  # make airflow-backfill
-    PYTHONPATH=. .venv/bin/python scripts/airflow_stack.py down      # make airflow-down
+    PYTHONPATH=. .venv/bin/python -m devstack.airflow_stack up        # make airflow-up
+    PYTHONPATH=. .venv/bin/python -m devstack.airflow_stack status    # make airflow-status
+    PYTHONPATH=. .venv/bin/python -m devstack.airflow_stack trigger   # make airflow-trigger
+    PYTHONPATH=. .venv/bin/python -m devstack.airflow_stack backfill  # make airflow-backfill
+    PYTHONPATH=. .venv/bin/python -m devstack.airflow_stack down      # make airflow-down
 
 The stack runs in the Airflow home of the local runs (OIL_AIRFLOW_HOME, default var/airflow) with the
-project's DAGs (include/local_airflow.py), LocalExecutor and SimpleAuthManager: user `admin`, whose
+project's DAGs (devstack/local_airflow.py), LocalExecutor and SimpleAuthManager: user `admin`, whose
 password is generated on first use into the git-ignored `<home>/simple_auth_manager_passwords.json.generated`.
 Metadata: SQLite `<home>/airflow.db`, or the PostgreSQL that AIRFLOW__DATABASE__SQL_ALCHEMY_CONN names.
 Port: OIL_AIRFLOW_PORT (default 8080), bound to OIL_AIRFLOW_HOST (default 127.0.0.1).
@@ -20,143 +20,42 @@ The replay of the file-drop DAG starts when the stack first starts (OIL_REPLAY_S
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import secrets
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
-from include import settings
-from include.local_airflow import BIN_DIR, airflow, airflow_env
+from devstack import settings
+from devstack.airflow_api import USER, Api
+from devstack.local_airflow import BIN_DIR, airflow, airflow_env
+from devstack.process import Daemon, Supervisor, main_of, wait_for
+from include.settings import DROP_EVERY_MINUTES
+
+__all__ = ["Api", "Stack", "backfill", "wait_for"]
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
-USER = "admin"
 SIMPLE_AUTH_MANAGER = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
 PROJECT_DAGS = tuple(sorted(path.stem for path in (settings.PROJECT_DIR / "dags").glob("oil_*.py")))
 DATA_DAYS = ("2014-03-10", "2014-03-14")  # the MapR data set's five days
-# SQLite has one writer at a time: four components and the CLI wait up to a minute for the lock
-# (sqlite3's default is 5 s, which a loaded machine exceeds: "database is locked").
-SQLITE_CONNECT_ARGS = {"timeout": 60}
+SQLITE_CONNECT_ARGS = "devstack.airflow_db.SQLITE_CONNECT_ARGS"  # what Airflow's configuration names
 
 
-def say(message: str) -> None:
-    print(f"[airflow] {message}", flush=True)
-
-
-def wait_for(what: str, check: Callable[[], object], timeout: float, interval: float = 1.0):
-    """Poll check() until it returns something truthy; TimeoutError naming what after timeout seconds."""
-    deadline = time.monotonic() + timeout
-    last_error: Exception | None = None
-    while True:
-        try:
-            result = check()
-            if result:
-                return result
-        except (OSError, ValueError, KeyError) as error:  # not up yet, half-written file, ...
-            last_error = error
-        if time.monotonic() > deadline:
-            detail = f" (last error: {last_error})" if last_error else ""
-            raise TimeoutError(f"{what}: not reached after {timeout:.0f} s{detail}")
-        time.sleep(interval)
-
-
-class Api:
-    """The REST API v2 as the admin user: a JWT from POST /auth/token, renewed when it expires."""
-
-    def __init__(self, url: str, password: str, user: str = USER) -> None:
-        self.url = url.rstrip("/")
-        self.user = user
-        self.password = password
-        self._token: str | None = None
-
-    def _send(self, method: str, path: str, body: dict | None, token: str | None) -> tuple[int, object]:
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.url + path, data=data, headers=headers, method=method)
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                text = response.read().decode()
-                return response.status, json.loads(text) if text else None
-        except urllib.error.HTTPError as error:
-            text = error.read().decode(errors="replace")
-            try:
-                return error.code, json.loads(text)
-            except ValueError:
-                return error.code, text
-
-    def token(self) -> str:
-        status, body = self._send("POST", "/auth/token", {"username": self.user, "password": self.password}, None)
-        if status not in (200, 201) or not isinstance(body, dict):
-            raise RuntimeError(f"POST /auth/token: HTTP {status}: {body}")
-        return body["access_token"]
-
-    def call(self, method: str, path: str, body: dict | None = None, expect: tuple[int, ...] = (200,)) -> object:
-        if self._token is None:
-            self._token = self.token()
-        status, answer = self._send(method, path, body, self._token)
-        if status == 401:  # expired token
-            self._token = self.token()
-            status, answer = self._send(method, path, body, self._token)
-        if status not in expect:
-            raise RuntimeError(f"{method} {path}: HTTP {status}: {answer}")
-        return answer
-
-    def get(self, path: str) -> dict:
-        return self.call("GET", path)
-
-    def health(self) -> dict:
-        """GET /api/v2/monitor/health (no login needed)."""
-        status, body = self._send("GET", "/api/v2/monitor/health", None, None)
-        if status != 200 or not isinstance(body, dict):
-            raise OSError(f"health: HTTP {status}")
-        return body
-
-    def set_paused(self, dag_id: str, paused: bool) -> None:
-        self.call("PATCH", f"/api/v2/dags/{dag_id}?update_mask=is_paused", {"is_paused": paused})
-
-    def trigger(self, dag_id: str, conf: dict | None = None) -> str:
-        body = self.call(
-            "POST", f"/api/v2/dags/{dag_id}/dagRuns", {"logical_date": None, "conf": conf or {}}, expect=(200, 201)
-        )
-        return body["dag_run_id"]
-
-    def dag_runs(self, dag_id: str) -> list[dict]:
-        return self.get(f"/api/v2/dags/{dag_id}/dagRuns?limit=1000&order_by=run_after")["dag_runs"]
-
-    def dag_run(self, dag_id: str, run_id: str) -> dict:
-        return self.get(f"/api/v2/dags/{dag_id}/dagRuns/{urllib.request.quote(run_id, safe='')}")
-
-    def wait_run(self, dag_id: str, run_id: str, timeout: float) -> str:
-        """Wait until the run is finished; its final state."""
-        state = wait_for(
-            f"{dag_id} run {run_id} finished",
-            lambda: (s := self.dag_run(dag_id, run_id)["state"]) in ("success", "failed") and s,
-            timeout,
-            interval=2,
-        )
-        return state
-
-    def backfills(self, dag_id: str) -> list[dict]:
-        return self.get(f"/api/v2/backfills?dag_id={dag_id}&limit=100")["backfills"]
-
-
-class Stack:
+class Stack(Supervisor):
     """One Airflow stack: its home, port and environment; started and stopped as a whole."""
 
+    tag = "airflow"
+    what = "Airflow"
+    port_hint = "Choose another: make airflow-up AIRFLOW_PORT=8081"
+    start_timeout = 300.0
+    interval = 1.0
+    all_or_nothing = True  # components of two starts do not mix
+
     def __init__(self, home: Path = settings.AIRFLOW_HOME, port: int | None = None, host: str | None = None, **extra):
-        self.home = Path(home).resolve()
-        self.run_dir = self.home / "stack"
+        home = Path(home).resolve()
+        super().__init__(home, run_dir=home / "stack", log_dir=home / "stack")
         self.password_file = self.home / "simple_auth_manager_passwords.json.generated"
         self.state_file = self.run_dir / "state.json"
         # What the last `up` used, so later commands (down, trigger, backfill) reach the same stack.
@@ -164,12 +63,13 @@ class Stack:
             state = json.loads(self.state_file.read_text())
         except (OSError, ValueError):
             state = {}
-        self.port = int(port or os.getenv("OIL_AIRFLOW_PORT") or state.get("port") or 8080)
-        self.host = host or os.getenv("OIL_AIRFLOW_HOST") or state.get("host") or "127.0.0.1"
+        self.port = int(port or settings.AIRFLOW_PORT or state.get("port") or 8080)
+        self.host = host or settings.AIRFLOW_HOST or state.get("host") or "127.0.0.1"
         self.extra = {key: str(value) for key, value in extra.items()}
-        database = os.getenv("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN") or state.get("database")
+        database = settings.AIRFLOW_DATABASE or state.get("database")
         if database and "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN" not in self.extra:
             self.extra["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = database
+        self._probe_api: Api | None = None
 
     # ---- configuration -------------------------------------------------------------------------
     @property
@@ -180,7 +80,7 @@ class Stack:
     def replay_start(self) -> str:
         """OIL_REPLAY_START: as set, or the first start of this home (to the minute), kept. The first
         scheduled drop runs when oil_file_drop is unpaused; a restart continues the replay."""
-        if value := self.extra.get("OIL_REPLAY_START") or os.getenv("OIL_REPLAY_START"):
+        if value := self.extra.get("OIL_REPLAY_START") or settings.REPLAY_START:
             return value
         kept = self.run_dir / "replay_start"
         if not kept.is_file():
@@ -210,7 +110,7 @@ class Stack:
         if not env.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "sqlite").startswith("sqlite"):
             return env
         for key in ("AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS_ASYNC"):
-            env.setdefault(key, "scripts.airflow_stack.SQLITE_CONNECT_ARGS")
+            env.setdefault(key, SQLITE_CONNECT_ARGS)
         return env
 
     def password(self) -> str:
@@ -229,152 +129,63 @@ class Stack:
         return self.env().get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN") or f"sqlite:///{self.home / 'airflow.db'}"
 
     # ---- processes -------------------------------------------------------------------------------
-    def _pid_file(self, name: str) -> Path:
-        return self.run_dir / f"{name}.pid"
-
-    def log_file(self, name: str) -> Path:
-        return self.run_dir / f"{name}.log"
+    def daemons(self) -> list[Daemon]:
+        api = ("--port", str(self.port), "--host", self.host)
+        return [
+            Daemon(
+                name,
+                [str(BIN_DIR / "airflow"), name, *(api if name == "api-server" else ())],
+                {self.port: "Airflow web UI and REST API"} if name == "api-server" else {},
+                env=self.env,
+                cwd=settings.PROJECT_DIR,
+            )
+            for name in COMPONENTS
+        ]
 
     def pids(self) -> dict[str, int]:
         """The components that run now (pid file and a live process of that start time)."""
-        import psutil
-
-        running = {}
-        for name in COMPONENTS:
-            try:
-                pid, created = self._pid_file(name).read_text().split()
-                process = psutil.Process(int(pid))
-                if abs(process.create_time() - float(created)) < 1 and process.status() != psutil.STATUS_ZOMBIE:
-                    running[name] = int(pid)
-            except (OSError, ValueError, psutil.Error):
-                continue
-        return running
+        return self.running()
 
     def airflow(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
         return airflow(list(args), self.env(), timeout=timeout)
 
-    def _check_port_free(self) -> None:
-        with socket.socket() as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                probe.bind((self.host, self.port))
-                return
-            except OSError:
-                pass
-        holder = "another process"
-        try:
-            import psutil
-
-            for conn in psutil.net_connections("tcp"):
-                if conn.laddr and conn.laddr.port == self.port and conn.status == psutil.CONN_LISTEN and conn.pid:
-                    proc = psutil.Process(conn.pid)
-                    holder = f"pid {conn.pid} ({' '.join(proc.cmdline())[:120]})"
-                    break
-        except Exception:  # noqa: BLE001 - only for the message
-            pass
-        raise SystemExit(f"port {self.port} is taken by {holder}; choose another: make airflow-up AIRFLOW_PORT=8081")
-
-    def _tail(self, name: str, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log_file(name).read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
-
-    def start(self, timeout: float = 300) -> float:
-        """Start whatever component is not running; wait until all are healthy and every DAG file is parsed.
-        Returns the seconds it took."""
-        started = time.monotonic()
+    def prepare(self, running: dict[str, int]) -> None:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.password()
-        running = self.pids()
-        if len(running) == len(COMPONENTS):
-            say(f"already running ({', '.join(f'{n} {p}' for n, p in running.items())})")
-            return 0.0
-        if running:
-            say(f"some components run, some not: stopping {', '.join(running)} first")
-            self.stop()
-        self._check_port_free()
-        say(f"metadata database: {redact(self.database())}; airflow db migrate ...")
+        self.say(f"metadata database: {redact(self.database())}; airflow db migrate ...")
         self.airflow("db", "migrate")
-        env = self.env()
-        for name in COMPONENTS:
-            args = [name, "--port", str(self.port), "--host", self.host] if name == "api-server" else [name]
-            with self.log_file(name).open("ab") as log:
-                process = subprocess.Popen(
-                    [str(BIN_DIR / "airflow"), *args],
-                    env=env,
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    cwd=settings.PROJECT_DIR,
-                    start_new_session=True,  # its own process group: down stops it and its children
-                )
-            import psutil
-
-            created = psutil.Process(process.pid).create_time()
-            self._pid_file(name).write_text(f"{process.pid} {created}\n")
         state = {"url": self.url, "port": self.port, "host": self.host}
         if database := self.extra.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"):
             state["database"] = database  # may hold a password: the file is the owner's only
         fd = os.open(self.state_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(json.dumps(state) + "\n")
-        try:
-            self.wait_ready(max(10.0, timeout - (time.monotonic() - started)))
-        except Exception:
-            self.stop()
-            raise
-        return time.monotonic() - started
 
-    def wait_ready(self, timeout: float) -> None:
-        api = self.api()
+    def where(self) -> str:
+        return self.url
 
-        def healthy() -> bool:
-            missing = set(COMPONENTS) - set(self.pids())
-            if missing:
-                name = sorted(missing)[0]
-                raise RuntimeError(f"{name} exited; the end of {self.log_file(name)}:\n{self._tail(name)}")
-            health = api.health()
-            return all(
-                health.get(part, {}).get("status") == "healthy"
-                for part in ("metadatabase", "scheduler", "dag_processor", "triggerer")
-            )
+    def probe(self) -> bool:
+        """Every component healthy, and every DAG file parsed (or an import error to show)."""
+        api = self._probe_api = self._probe_api or self.api()
+        health = api.health()
+        if not all(
+            health.get(part, {}).get("status") == "healthy"
+            for part in ("metadatabase", "scheduler", "dag_processor", "triggerer")
+        ):
+            return False
+        dags = {dag["dag_id"] for dag in api.get("/api/v2/dags?limit=100")["dags"]}
+        errors = api.get("/api/v2/importErrors")["total_entries"]
+        return errors > 0 or set(PROJECT_DAGS) <= dags
 
-        wait_for(f"Airflow healthy at {self.url}", healthy, timeout, interval=1)
-
-        def parsed() -> bool:
-            dags = {dag["dag_id"] for dag in api.get("/api/v2/dags?limit=100")["dags"]}
-            errors = api.get("/api/v2/importErrors")["total_entries"]
-            return errors > 0 or set(PROJECT_DAGS) <= dags
-
-        wait_for("every DAG file parsed", parsed, timeout, interval=1)
+    def start(self, timeout: float = 300) -> float:
+        """Start the stack (all of it, or none: see all_or_nothing); wait until every component is healthy
+        and every DAG file is parsed. Returns the seconds it took (0.0: it ran already)."""
+        return self.up(timeout)
 
     def stop(self, timeout: float = 30) -> list[int]:
         """Stop every component and every process under it (tasks, spark-submit); returns the pids stopped."""
-        import psutil
-
-        running = self.pids()
-        processes = []
-        for pid in running.values():
-            try:
-                parent = psutil.Process(pid)
-                processes += [parent, *parent.children(recursive=True)]
-            except psutil.Error:
-                continue
-        for process in processes[:]:
-            try:
-                if process.pid in running.values():
-                    os.killpg(process.pid, signal.SIGTERM)
-            except OSError:
-                pass
-        _, alive = psutil.wait_procs(processes, timeout=timeout)
-        for process in alive:
-            with contextlib.suppress(psutil.Error):
-                process.kill()
-        psutil.wait_procs(alive, timeout=10)
-        for name in COMPONENTS:
-            self._pid_file(name).unlink(missing_ok=True)
-        return [process.pid for process in processes]
+        self.stop_timeout = timeout
+        return self.down()
 
     def banner(self) -> str:
         return "\n".join(
@@ -384,9 +195,12 @@ class Stack:
                 f"  REST API: {self.url}/api/v2 (POST {self.url}/auth/token for a JWT); docs {self.url}/docs",
                 f"  metadata: {redact(self.database())}; logs: {self.run_dir}/*.log, task logs {self.home}/logs",
                 f"  DAGs start paused; make airflow-trigger stages the data and unpauses the replay "
-                f"(a drop every {self.env().get('OIL_DROP_EVERY_MINUTES', settings.DROP_EVERY_MINUTES)} min)",
+                f"(a drop every {self.env().get('OIL_DROP_EVERY_MINUTES', DROP_EVERY_MINUTES)} min)",
             ]
         )
+
+
+say = Stack.say
 
 
 def redact(url: str) -> str:
@@ -461,16 +275,17 @@ def main(argv: list[str] | None = None) -> int:
     fill.add_argument("--timeout", type=float, default=1800)
     args = parser.parse_args(argv)
     stack = Stack()
+    return main_of("airflow", lambda: command(stack, args))
 
+
+def command(stack: Stack, args: argparse.Namespace) -> int:
     if args.command == "up":
-        seconds = stack.start()
-        if seconds:
-            say(f"ready in {seconds:.0f} s")
+        stack.up()
         print(stack.banner())
         return 0
     if args.command == "down":
-        stopped = stack.stop()
-        say(f"stopped {len(stopped)} processes" if stopped else "nothing was running")
+        stopped = stack.down()
+        stack.say(f"stopped {len(stopped)} processes" if stopped else "nothing was running")
         return 0
     running = stack.pids()
     if args.command == "status":
