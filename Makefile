@@ -13,7 +13,7 @@ MODE ?= complete
 SPARK_SUBMIT = spark-submit --jars $(shell $(PYTHON) -c "from include.settings import DELTA_JARS; print(DELTA_JARS)")
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test lint format sample report word-count sender output-modes hdfs-up hdfs-down hdfs-status hdfs-ls constraints clean
+.PHONY: help setup demo test check lint format sample report word-count sender output-modes hdfs-up hdfs-down hdfs-status hdfs-ls constraints clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -24,8 +24,14 @@ setup:  ## Java 17+, Kerberos headers, .venv with the pinned packages (idempoten
 demo: setup  ## the whole pipeline through airflow dags test on OIL_DATA_DIR (default: generated sample)
 	$(PYTHON) scripts/demo.py
 
-test: setup lint  ## lint, then the test suite (real Spark, real Airflow)
+test: setup lint  ## lint, then the whole test suite (real Spark, HDFS, Airflow, cluster); what CI runs
 	$(PYTHON) -m pytest -n 2 --dist loadgroup
+
+# The inner loop: the tests that need no server (unit tests, DAG integrity, the monitor's data on one
+# in-process run of the whole data set), about 2 minutes on 2 cores.
+CHECK_TESTS = tests/dags tests/include tests/plugins tests/devstack tests/cluster/test_job_package.py tests/cluster/test_deploy_files.py
+check: setup lint  ## lint, then the tests that need no server (unit, DAG integrity): the inner loop
+	$(PYTHON) -m pytest $(CHECK_TESTS)
 
 lint: setup  ## ruff: lint and format check
 	$(VENV)/bin/ruff check .
