@@ -36,7 +36,7 @@ format: setup  ## ruff: fix what can be fixed, format
 	$(VENV)/bin/ruff format .
 
 sample: setup  ## generate the sample data set into var/sample
-	$(PYTHON) -m include.sample_data
+	$(PYTHON) -m include.replay.sample_data
 
 report: setup  ## counts and first rows of every output under OIL_STORAGE_ROOT
 	$(SPARK_SUBMIT) spark_jobs/report.py

@@ -15,7 +15,7 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 VAR_DIR = PROJECT_DIR / "var"  # git-ignored: sample data, local storage, Airflow home
 
 # Folder holding sensordata.csv, sensorvendor.csv and sensormaint.csv.
-# Default: the sample the project generates itself (include/sample_data.py).
+# Default: the sample the project generates itself (include/replay/sample_data.py).
 SAMPLE_DATA_DIR = VAR_DIR / "sample"
 DATA_DIR = Path(os.getenv("OIL_DATA_DIR") or SAMPLE_DATA_DIR).expanduser().resolve()
 
@@ -48,7 +48,7 @@ REPLAY_START = os.getenv("OIL_REPLAY_START", "2026-11-01T00:00:00+00:00")
 STREAM_CRON = os.getenv("OIL_STREAM_CRON", "0 * * * *")
 
 # A streaming run waits this long for its checkpoint's lock while another run holds it, then fails
-# (include/checkpoint_lock.py); under Airflow the task is then retried.
+# (include/spark/checkpoint_lock.py); under Airflow the task is then retried.
 CHECKPOINT_LOCK_WAIT_SECONDS = float(os.getenv("OIL_CHECKPOINT_LOCK_WAIT_SECONDS", "120"))
 
 # The local HDFS of `make hdfs-up` (scripts/hdfs.py): ports 8020 (RPC) and 9870 (WebHDFS) plus this

@@ -15,9 +15,10 @@ import sys
 import time
 from datetime import datetime
 
-from include import settings, slicing
+from include import settings
 from include.local_airflow import BIN_DIR, airflow, airflow_env, dags_test
-from include.sample_data import ensure_data_dir
+from include.replay import slicing
+from include.replay.sample_data import ensure_data_dir
 
 LOG = settings.AIRFLOW_HOME / "demo.log"
 

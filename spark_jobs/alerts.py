@@ -35,9 +35,11 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from include import settings, tables
-from include.checkpoint_lock import checkpoint_lock
-from include.readings import (
+from include import settings
+from include.schemas import SENSOR, SENSOR_COLUMNS, spark_schema
+from include.spark import tables
+from include.spark.checkpoint_lock import checkpoint_lock
+from include.spark.readings import (
     CONFLICT,
     CONFLICT_REASON,
     DAY,
@@ -57,8 +59,7 @@ from include.readings import (
     sensor_line_stream,
     with_status,
 )
-from include.schemas import SENSOR, SENSOR_COLUMNS, spark_schema
-from include.spark_runtime import checkpoint_id, checkpoint_is_empty, get_session, run_main
+from include.spark.spark_runtime import checkpoint_id, checkpoint_is_empty, get_session, run_main
 
 RUN_SCHEMA = (
     "finished_at timestamp, micro_batches int, lines_read long, alerts_written long, lines_quarantined long,"

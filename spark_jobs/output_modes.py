@@ -40,9 +40,9 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from include import settings
-from include.readings import read_sensor_stream, valid_readings
 from include.schemas import TIMESTAMP_FORMAT
-from include.spark_runtime import RunSummary, get_session
+from include.spark.readings import read_sensor_stream, valid_readings
+from include.spark.spark_runtime import RunSummary, get_session
 from spark_jobs.alerts import low_pressure_alerts
 from spark_jobs.word_count import print_batch
 

@@ -24,7 +24,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.streaming import StreamingQuery
 
-from include.spark_runtime import get_session
+from include.spark.spark_runtime import get_session
 
 QUERY_NAME = "word_count"
 OUTPUT_SCHEMA = "value string, count bigint"

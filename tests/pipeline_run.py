@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from include import settings, tables
+from include import settings
 from include.local_airflow import airflow_env
 from include.settings import Layout
+from include.spark import tables
 from spark_jobs.daily_stats import STAT_COLUMNS
 from spark_jobs.enrich_alerts import ENRICHED_COLUMNS
 from tests import oracle

@@ -33,7 +33,7 @@ def pumps_per_day(data_dir) -> Counter:
 
 @pytest.fixture(scope="module")
 def cluster_pipeline(spark_cluster, hdfs_server, webhdfs_connection, tmp_path_factory, data_dir) -> dict:
-    from include.hdfs_storage import WebHdfsStorage
+    from include.storage.webhdfs import WebHdfsStorage
 
     root = f"{NAMENODE}/tmp/oil-cluster-{uuid.uuid4().hex[:12]}"
     before = {app["id"] for app in spark_cluster.state()["completedapps"]}

@@ -29,7 +29,7 @@ def listing(path: str) -> dict[str, tuple[str, int]]:
 
 @pytest.fixture(scope="module")
 def hdfs_pipeline(hdfs_server, webhdfs_connection, tmp_path_factory, data_dir) -> dict:
-    from include.hdfs_storage import WebHdfsStorage
+    from include.storage.webhdfs import WebHdfsStorage
 
     WebHdfsStorage().delete(LECTURE_ROOT, recursive=True)  # a clean /sparkdata/oil for this run
     # One drop of the whole data set: the local run covers day slices, and equal outputs show the batching
@@ -67,7 +67,7 @@ def test_files_land_where_the_lecture_puts_them(hdfs_pipeline, data_dir):
 def test_pump_monitor_reads_the_outputs_on_hdfs(hdfs_pipeline, local_pipeline):
     """The pump monitor's data through WebHDFS equals the local run's (which tests/plugins checks against
     the oracle): the sinks' committed files, the partitioned statistics, the runs, the landed files."""
-    from include.pump_monitor import RUN_COLUMNS, MonitorData
+    from include.monitor.pump_monitor import RUN_COLUMNS, MonitorData
 
     on_hdfs, local = MonitorData(LECTURE_ROOT), MonitorData(local_pipeline["root"].as_uri())
     assert on_hdfs.alerts(100) == local.alerts(100) and on_hdfs.alerts(100)["total"]
@@ -86,7 +86,7 @@ def test_pump_monitor_reads_the_outputs_on_hdfs(hdfs_pipeline, local_pipeline):
 
 
 def test_staging_rides_out_a_namenode_outage(hdfs_server, webhdfs_connection, tmp_path, data_dir):
-    from include.hdfs_storage import WebHdfsStorage
+    from include.storage.webhdfs import WebHdfsStorage
 
     root = f"{NAMENODE}/tmp/oil-outage-{uuid.uuid4().hex[:8]}"
     env = airflow_env(tmp_path / "airflow", OIL_DATA_DIR=str(data_dir), OIL_STORAGE_ROOT=root)

@@ -1,4 +1,4 @@
-"""The pump monitor's data (include/pump_monitor.py): its pure functions on small cases, MonitorData
+"""The pump monitor's data (include/monitor/pump_monitor.py): its pure functions on small cases, MonitorData
 on a small Delta table that grows, then on the real pipeline's outputs (the `local_pipeline`
 session run) against the oracle."""
 
@@ -15,7 +15,7 @@ import pytest
 from deltalake import write_deltalake
 
 from include import settings
-from include.pump_monitor import (
+from include.monitor.pump_monitor import (
     ALERT_COLUMNS,
     HINTS,
     RUN_COLUMNS,

@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from include import settings, slicing
-from include.file_drop import drop
+from include import settings
 from include.local_airflow import BIN_DIR, airflow, airflow_env
+from include.replay import slicing
+from include.replay.file_drop import drop
 from include.settings import Layout
 from spark_jobs.enrich_alerts import ENRICHED_COLUMNS
 from tests import oracle

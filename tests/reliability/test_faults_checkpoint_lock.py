@@ -1,6 +1,6 @@
 """Two streaming runs never share a checkpoint: a second run waits for the first, or is refused.
 
-Real processes contend for include/checkpoint_lock.py's lock on a local checkpoint and on HDFS (our
+Real processes contend for include/spark/checkpoint_lock.py's lock on a local checkpoint and on HDFS (our
 own), and a real spark-submit of the alert job is refused while another process holds its checkpoint.
 """
 
@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from include import settings
-from include.checkpoint_lock import (
+from include.local_airflow import BIN_DIR
+from include.spark.checkpoint_lock import (
     LOCK_FOLDER,
     CheckpointBusyError,
     checkpoint_lock,
@@ -25,14 +26,13 @@ from include.checkpoint_lock import (
     this_process,
     try_acquire,
 )
-from include.local_airflow import BIN_DIR
 from tests.reliability.conftest import FAULT_NAMENODE, alive
 
 # A run that takes the lock, then holds it until a line on stdin (or, with a log file, writes
 # "in <pid>" and "out <pid>" to it around a short hold).
 HOLDER = """
 import os, sys, time
-from include.checkpoint_lock import checkpoint_lock
+from include.spark.checkpoint_lock import checkpoint_lock
 checkpoint, wait, log = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
 with checkpoint_lock(None, checkpoint, wait):
     if log:

@@ -15,9 +15,9 @@ import os
 import signal
 import time
 
-from include.checkpoint_lock import LOCK_FOLDER
 from include.local_airflow import airflow_env
 from include.settings import Layout
+from include.spark.checkpoint_lock import LOCK_FOLDER
 from scripts.airflow_stack import wait_for
 from tests.reliability.conftest import (
     alive,

@@ -17,8 +17,8 @@ import pytest
 from deltalake import DeltaTable
 
 from include import settings
-from include.file_drop import drop
 from include.local_airflow import BIN_DIR, airflow_env
+from include.replay.file_drop import drop
 from include.settings import Layout
 from tests import oracle
 

@@ -6,7 +6,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from include.spark_runtime import run_main
+from include.spark.spark_runtime import run_main
 from spark_jobs import alerts
 from tests import oracle
 

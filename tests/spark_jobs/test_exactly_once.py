@@ -11,8 +11,9 @@ from datetime import datetime
 
 import pytest
 
-from include import settings, slicing
-from include.file_drop import drop
+from include import settings
+from include.replay import slicing
+from include.replay.file_drop import drop
 from include.settings import Layout
 from spark_jobs import alerts, daily_stats, enrich_alerts
 from tests import oracle

@@ -2,7 +2,7 @@
 
 No Spark: the tables are read with ``deltalake`` (delta-rs) through their transaction log, which
 opens a local root and an HDFS root (hdfs://, the NameNode's RPC port) alike; the landing
-directory is listed through the storage seam (include/storage.py). The Airflow api-server imports
+directory is listed through the storage seam (include/storage/). The Airflow api-server imports
 this module.
 
 - ``MonitorData(root)`` reads the tables under a storage root. Each table is read again only when

@@ -66,7 +66,7 @@ def storage_for(root: str) -> Storage:
     if scheme in ("", "file"):
         return LocalStorage()
     if scheme == "hdfs":
-        from include.hdfs_storage import WebHdfsStorage  # imports Airflow's WebHDFS hook on use only
+        from include.storage.webhdfs import WebHdfsStorage  # imports Airflow's WebHDFS hook on use only
 
         return WebHdfsStorage()
     raise ValueError(f"OIL_STORAGE_ROOT={root}: storage scheme {scheme!r} is not supported (local, file://, hdfs://)")

@@ -4,7 +4,7 @@ Same files, columns and formats as the MapR course data: ``sensordata.csv`` (no 
 sorted by pump then time, a reading about every 1.5 minutes), ``sensorvendor.csv`` and
 ``sensormaint.csv``. Two pumps have episodes of zero pressure, so the alert job has work.
 
-    python -m include.sample_data [OUT_DIR]
+    python -m include.replay.sample_data [OUT_DIR]
 """
 
 from __future__ import annotations
