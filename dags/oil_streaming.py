@@ -28,8 +28,6 @@ Run by hand: `airflow dags test oil_streaming`.
 
 from __future__ import annotations
 
-from urllib.parse import urlparse
-
 from airflow.sdk import Param, dag
 from airflow.timetables.assets import AssetOrTimeSchedule
 from airflow.timetables.trigger import CronTriggerTimetable
@@ -111,7 +109,7 @@ def oil_streaming():
         max_active_tis_per_dag=1,
     )
     alerts >> enrich
-    if urlparse(LAYOUT.root).scheme == "hdfs":
+    if settings.uri_scheme(LAYOUT.root) == "hdfs":
         # Imported here: only DAGs on HDFS pay for the HDFS provider when the file is parsed.
         from airflow.providers.apache.hdfs.sensors.web_hdfs import WebHdfsSensor
 

@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from include import settings
+from include.schemas import format_date
 
 PUMPS = (
     # resid, vendor, purchase, service, longitude, latitude
@@ -38,11 +39,6 @@ TECHNICIANS = ("J.Thomas", "T.LaBou", "W.Stevens", "D.Pitre")
 DESCRIPTIONS = ("Inspection", "Tighten Mounts", "Vibration", "Cleaning", "Pressure")
 
 
-def us_date(day: date) -> str:
-    """The files' date format: month/day/two-digit year, no leading zeros (3/10/14)."""
-    return f"{day.month}/{day.day}/{day.year % 100}"
-
-
 def sensor_rows(rng: random.Random) -> list[list[str]]:
     rows = []
     for resid, *_ in PUMPS:
@@ -55,7 +51,7 @@ def sensor_rows(rng: random.Random) -> list[list[str]]:
                 rows.append(
                     [
                         resid,
-                        us_date(day),
+                        format_date(day),
                         f"{minute // 60}:{minute % 60:02d}",
                         f"{rng.uniform(9.5, 10.6):.2f}",
                         f"{rng.uniform(0.9, 1.8):.3f}",
