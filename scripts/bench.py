@@ -538,8 +538,8 @@ def free_port() -> int:
 def bench_latency(data: Path, drops: int) -> dict:
     """Drop slices with alerts one by one; latency = drop file visible -> all its alerts readable."""
     from scripts.airflow_stack import Stack, wait_for
-    from tests import oracle  # the plain-Python oracle: how many alerts each slice must give
-    from tests.airflow.replay import Replay
+    from testsupport import oracle  # the plain-Python oracle: how many alerts each slice must give
+    from testsupport.replay import Replay
 
     slice_minutes = 60
     replay = Replay.of(data / settings.SENSOR_FILE, slice_minutes)

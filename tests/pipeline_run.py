@@ -14,7 +14,7 @@ from include.settings import Layout
 from include.spark import tables
 from spark_jobs.daily_stats import STAT_COLUMNS
 from spark_jobs.enrich_alerts import ENRICHED_COLUMNS
-from tests import oracle
+from testsupport import oracle
 
 # One drop of a week of sensor time: the whole data set in one file, so one streaming run.
 WHOLE_DATA_SET_MINUTES = "10080"

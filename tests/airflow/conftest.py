@@ -26,7 +26,7 @@ import pytest
 from include import settings
 from include.settings import Layout
 from scripts.airflow_stack import Api, Stack, wait_for
-from tests.airflow.replay import Query, Replay
+from testsupport.replay import Query, Replay
 
 POSTGRES_URL_FILE = settings.VAR_DIR / "postgres" / "url"
 ARTIFACTS = settings.VAR_DIR / "artifacts"

@@ -17,9 +17,9 @@ from include import settings
 from scripts.airflow_stack import PROJECT_DAGS, backfill, wait_for
 from spark_jobs.daily_stats import STAT_COLUMNS
 from spark_jobs.enrich_alerts import ENRICHED_COLUMNS
-from tests import oracle
 from tests.airflow.conftest import ARTIFACTS, TIMINGS, log_in
 from tests.dags.test_dag_integrity import EXPECTED_DAGS
+from testsupport import oracle
 
 BATCHES = 3
 

@@ -19,10 +19,10 @@ import pytest
 from include import settings
 from include.local_airflow import BIN_DIR
 from scripts.airflow_stack import wait_for
-from tests import oracle
 from tests.cluster.conftest import CLUSTER_SPARK_CONN
 from tests.hdfs.conftest import NAMENODE
 from tests.pipeline_run import WHOLE_DATA_SET_MINUTES, assert_equal_to_the_oracle, outputs, run_demo
+from testsupport import oracle
 
 
 def pumps_per_day(data_dir) -> Counter:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from include import settings
 from include.local_airflow import dags_test
-from tests import oracle
 from tests.pipeline_run import assert_equal_to_the_oracle, outputs
+from testsupport import oracle
 
 
 def test_demo_outputs_equal_the_oracle(spark, local_pipeline, data_dir):

@@ -27,7 +27,7 @@ from include.monitor.pump_monitor import (
     newest_reading,
     pump_details,
 )
-from tests import oracle
+from testsupport import oracle
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
 ARTIFACTS = settings.VAR_DIR / "artifacts"

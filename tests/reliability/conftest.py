@@ -23,8 +23,8 @@ from include.replay import slicing
 from include.replay.file_drop import drop
 from include.settings import Layout
 from spark_jobs.enrich_alerts import ENRICHED_COLUMNS
-from tests import oracle
 from tests.hdfs.conftest import HdfsServer
+from testsupport import oracle
 
 # Lines that are not readings, in a file of their own in the landing directory: the quarantine must
 # hold exactly these, once each, whatever failed on the way.

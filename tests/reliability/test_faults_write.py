@@ -20,7 +20,7 @@ from include import settings
 from include.local_airflow import BIN_DIR, airflow_env
 from include.replay.file_drop import drop
 from include.settings import Layout
-from tests import oracle
+from testsupport import oracle
 
 TABLES = ("readings", "alerts", "quarantine", "runs")
 

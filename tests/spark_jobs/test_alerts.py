@@ -9,7 +9,7 @@ import pytest
 from include.spark import rules
 from include.spark.spark_runtime import run_main
 from spark_jobs import alerts
-from tests import oracle
+from testsupport import oracle
 
 GOOD = [
     "P1,3/10/14,1:01,10.27,1.73,881,1.56,0,1.94",

@@ -16,8 +16,8 @@ from include.replay import slicing
 from include.replay.file_drop import drop
 from include.settings import Layout
 from spark_jobs import alerts, daily_stats, enrich_alerts
-from tests import oracle
 from tests.pipeline_run import assert_equal_to_the_oracle, outputs
+from testsupport import oracle
 
 SUMMARY = re.compile(r"alerts job summary: .*")
 

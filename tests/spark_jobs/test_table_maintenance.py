@@ -16,7 +16,7 @@ from deltalake import DeltaTable
 from include import settings
 from include.settings import Layout
 from spark_jobs import daily_stats, enrich_alerts, table_maintenance
-from tests import oracle
+from testsupport import oracle
 
 TABLES = {"readings", "alerts", "quarantine", "runs", "alerts_enriched", "daily_stats"}
 LINE = re.compile(
