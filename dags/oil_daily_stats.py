@@ -20,9 +20,9 @@ from __future__ import annotations
 from airflow.sdk import Param, dag
 
 from include import settings
-from include.assets import DAILY_STATS
-from include.dag_defaults import DATA_START, DEFAULT_ARGS, TAGS
-from include.spark_task import spark_job
+from include.airflow.assets import DAILY_STATS
+from include.airflow.dag_defaults import DATA_START, DEFAULT_ARGS, TAGS
+from include.airflow.spark_task import spark_job
 
 LAYOUT = settings.Layout()
 

@@ -24,8 +24,8 @@ import pendulum
 from airflow.sdk import Param, dag, task
 
 from include import settings
-from include.assets import SENSOR_LANDING
-from include.dag_defaults import DEFAULT_ARGS, TAGS
+from include.airflow.assets import SENSOR_LANDING
+from include.airflow.dag_defaults import DEFAULT_ARGS, TAGS
 
 REPLAY_START = pendulum.parse(settings.REPLAY_START)
 DROP_EVERY = timedelta(minutes=settings.DROP_EVERY_MINUTES)
@@ -62,7 +62,7 @@ def oil_file_drop():
     def drop_slice(params: dict, logical_date=None) -> dict:
         from airflow.sdk.exceptions import AirflowSkipException
 
-        from include.file_drop import drop, slice_index_for
+        from include.replay.file_drop import drop, slice_index_for
 
         index = params["slice_index"]
         if index is None:

@@ -21,8 +21,8 @@ from __future__ import annotations
 from airflow.sdk import dag, task
 
 from include import settings
-from include.assets import STAGED_INPUTS
-from include.dag_defaults import DATA_START, DEFAULT_ARGS, TAGS
+from include.airflow.assets import STAGED_INPUTS
+from include.airflow.dag_defaults import DATA_START, DEFAULT_ARGS, TAGS
 
 DESTINATIONS = {
     settings.SENSOR_FILE: settings.Layout().sensor_source,
@@ -44,7 +44,7 @@ DESTINATIONS = {
 def oil_stage():
     @task
     def create_layout() -> str:
-        from include.sample_data import ensure_data_dir
+        from include.replay.sample_data import ensure_data_dir
         from include.storage import storage_for
 
         data_dir = ensure_data_dir()

@@ -18,7 +18,7 @@ On HDFS (`OIL_STORAGE_ROOT=hdfs://...`), a `WebHdfsSensor` first waits for the l
 
 Runs when the file-drop DAG drops a file (Asset `oil_sensor_landing`) and on `OIL_STREAM_CRON`
 as a safety net. One run at a time: two runs must never share a checkpoint. `max_active_runs=1`
-holds under one scheduler only, so each job also locks its checkpoint (`include/checkpoint_lock.py`):
+holds under one scheduler only, so each job also locks its checkpoint (`include/spark/checkpoint_lock.py`):
 a run from `airflow dags test`, a second Airflow or a spark-submit by hand waits for it
 (`OIL_CHECKPOINT_LOCK_WAIT_SECONDS`), then fails and is retried, instead of sharing it.
 Spark master: the `spark_default` connection (`OIL_SPARK_CONN_ID`).
@@ -28,17 +28,15 @@ Run by hand: `airflow dags test oil_streaming`.
 
 from __future__ import annotations
 
-from urllib.parse import urlparse
-
 from airflow.sdk import Param, dag
 from airflow.timetables.assets import AssetOrTimeSchedule
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from include import settings
-from include.assets import ALERTS, ALERTS_ENRICHED, SENSOR_LANDING
-from include.dag_defaults import DATA_START, DEFAULT_ARGS, TAGS
-from include.hdfs_storage import hdfs_path
-from include.spark_task import spark_job
+from include.airflow.assets import ALERTS, ALERTS_ENRICHED, SENSOR_LANDING
+from include.airflow.dag_defaults import DATA_START, DEFAULT_ARGS, TAGS
+from include.airflow.spark_task import spark_job
+from include.storage.webhdfs import hdfs_path
 
 LAYOUT = settings.Layout()
 
@@ -111,7 +109,7 @@ def oil_streaming():
         max_active_tis_per_dag=1,
     )
     alerts >> enrich
-    if urlparse(LAYOUT.root).scheme == "hdfs":
+    if settings.uri_scheme(LAYOUT.root) == "hdfs":
         # Imported here: only DAGs on HDFS pay for the HDFS provider when the file is parsed.
         from airflow.providers.apache.hdfs.sensors.web_hdfs import WebHdfsSensor
 

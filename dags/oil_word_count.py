@@ -23,8 +23,8 @@ from __future__ import annotations
 from airflow.sdk import Param, dag
 
 from include import settings
-from include.dag_defaults import DATA_START, DEFAULT_ARGS, TAGS
-from include.spark_task import spark_job
+from include.airflow.dag_defaults import DATA_START, DEFAULT_ARGS, TAGS
+from include.airflow.spark_task import spark_job
 
 LAYOUT = settings.Layout()
 

@@ -1,11 +1,13 @@
-"""The one definition of the three inputs, with the lecture's column names.
+"""The one definition of the three inputs, with the lecture's column names, and of their date format.
 
-Column lists are plain Python so DAGs and tests can use them without importing pyspark;
-``spark_schema`` builds the Spark schema on demand (only Spark jobs call it).
+Column lists and dates are plain Python so DAGs, the replay, the monitor, scripts and tests can use
+them without importing pyspark; ``spark_schema`` builds the Spark schema on demand (only Spark jobs
+call it). The Spark jobs import it from the job zip, beside include/settings.py.
 """
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -42,12 +44,33 @@ MAINT = (
 SENSOR_COLUMNS = tuple(name for name, _ in SENSOR)
 SENSOR_MEASURES = tuple(name for name, kind in SENSOR if kind == "double")
 
-# Spark's formats for the sensor file's date and time columns.
+# The files' dates: month/day/two-digit year, no leading zeros (3/10/14); times hour:minute (1:01).
+# Spark's formats for the date and time columns, the C library's (strptime, DuckDB) for the date, and
+# parse_date, reading_time and format_date below for Python.
 DATE_FORMAT = "M/d/yy"
 TIMESTAMP_FORMAT = "M/d/yy H:mm"
+DATE_STRPTIME = "%m/%d/%y"
 
 # Column that keeps a malformed CSV line whole (CSV option columnNameOfCorruptRecord).
 CORRUPT_RECORD = "_corrupt_record"
+
+
+def parse_date(text: str) -> date:
+    """A M/D/YY date (3/10/14); a two-digit year is 20YY, as Spark reads it. ValueError if it is none."""
+    month, day, year = (int(part) for part in text.split("/"))
+    return date(2000 + year if year < 100 else year, month, day)
+
+
+def reading_time(date_text: str, time_text: str) -> datetime:
+    """A reading's date (M/D/YY) and time (H:MM) as one naive datetime. ValueError if they are none."""
+    day = parse_date(date_text)
+    hour, minute = (int(part) for part in time_text.split(":"))
+    return datetime(day.year, day.month, day.day, hour, minute)
+
+
+def format_date(day: date) -> str:
+    """A date as the files write it: 3/10/14."""
+    return f"{day.month}/{day.day}/{day:%y}"
 
 
 def ddl(columns: tuple[tuple[str, str], ...], with_corrupt_record: bool = False) -> str:

@@ -11,12 +11,13 @@ import json
 import os
 import sys
 from pathlib import Path
+from urllib.parse import urlparse
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 VAR_DIR = PROJECT_DIR / "var"  # git-ignored: sample data, local storage, Airflow home
 
 # Folder holding sensordata.csv, sensorvendor.csv and sensormaint.csv.
-# Default: the sample the project generates itself (include/sample_data.py).
+# Default: the sample the project generates itself (include/replay/sample_data.py).
 SAMPLE_DATA_DIR = VAR_DIR / "sample"
 DATA_DIR = Path(os.getenv("OIL_DATA_DIR") or SAMPLE_DATA_DIR).expanduser().resolve()
 
@@ -25,6 +26,19 @@ DATA_DIR = Path(os.getenv("OIL_DATA_DIR") or SAMPLE_DATA_DIR).expanduser().resol
 def _as_root(value: str) -> str:
     """A URI as given; a plain folder (relative to where you run) as an absolute file:// URI."""
     return value if "://" in value else Path(value).expanduser().resolve().as_uri()
+
+
+def uri_scheme(uri: str) -> str:
+    """Where a root or path lives: "file" (file:///... or a plain path), "hdfs" (hdfs://...), or another scheme."""
+    return urlparse(uri).scheme or "file"
+
+
+def local_path(uri: str) -> Path:
+    """The local path of a file:// URI (%-decoded) or of a plain path."""
+    from urllib.request import url2pathname  # on use only: urllib.request is heavy for DAG parsing
+
+    parsed = urlparse(uri)
+    return Path(url2pathname(parsed.path) if parsed.scheme == "file" else uri)
 
 
 STORAGE_ROOT = _as_root(os.getenv("OIL_STORAGE_ROOT") or str(VAR_DIR / "storage")).rstrip("/")
@@ -46,7 +60,7 @@ REPLAY_START = os.getenv("OIL_REPLAY_START", "2026-11-01T00:00:00+00:00")
 STREAM_CRON = os.getenv("OIL_STREAM_CRON", "0 * * * *")
 
 # A streaming run waits this long for its checkpoint's lock while another run holds it, then fails
-# (include/checkpoint_lock.py); under Airflow the task is then retried.
+# (include/spark/checkpoint_lock.py); under Airflow the task is then retried.
 CHECKPOINT_LOCK_WAIT_SECONDS = float(os.getenv("OIL_CHECKPOINT_LOCK_WAIT_SECONDS", "120"))
 
 # Airflow connection that names the Spark master (conn_type spark; host local[*], spark://..., yarn).

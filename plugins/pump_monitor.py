@@ -2,7 +2,7 @@
 
 A FastAPI app that the api-server mounts at /pump-monitor, and an external view that shows it in
 the UI. It reads the pipeline's Delta tables under OIL_MONITOR_ROOT (default: the storage root,
-local or HDFS) with include/pump_monitor.py, through each table's log (deltalake); never Spark.
+local or HDFS) with include/monitor/pump_monitor.py, through each table's log (deltalake); never Spark.
 Every route, the page included, needs a logged-in Airflow user (the UI's JWT: cookie `_token` or
 `Authorization: Bearer`).
 
@@ -73,7 +73,7 @@ app = FastAPI(
 def monitor():
     """The outputs under OIL_MONITOR_ROOT; imported on first use (pyarrow), not when plugins load."""
     from include import settings
-    from include.pump_monitor import MonitorData
+    from include.monitor.pump_monitor import MonitorData
 
     return MonitorData(settings.MONITOR_ROOT)
 

@@ -114,7 +114,7 @@ def data_dir() -> Path:
     if "OIL_DATA_DIR" not in os.environ and (REAL_DATA_DIR / settings.SENSOR_FILE).is_file():
         return REAL_DATA_DIR
     if not (settings.DATA_DIR / settings.SENSOR_FILE).is_file():
-        from include.sample_data import generate
+        from include.replay.sample_data import generate
 
         generate(settings.DATA_DIR)
     return settings.DATA_DIR
@@ -239,7 +239,7 @@ def tables_files(root: Path) -> dict[str, dict]:
 
 
 def spark_session():
-    from include.spark_runtime import local_session
+    from include.spark.spark_runtime import local_session
 
     return local_session("oil-bench")
 
@@ -556,8 +556,8 @@ def free_port() -> int:
 def bench_latency(data: Path, drops: int) -> dict:
     """Drop slices with alerts one by one; latency = drop file visible -> all its alerts readable."""
     from devstack.airflow_stack import Stack, wait_for
-    from tests import oracle  # the plain-Python oracle: how many alerts each slice must give
-    from tests.airflow.replay import Replay
+    from testsupport import oracle  # the plain-Python oracle: how many alerts each slice must give
+    from testsupport.replay import Replay
 
     slice_minutes = 60
     replay = Replay.of(data / settings.SENSOR_FILE, slice_minutes)

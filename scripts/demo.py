@@ -17,8 +17,9 @@ from datetime import datetime
 
 from devstack.local_airflow import BIN_DIR, airflow, airflow_env, dags_test
 from devstack.settings import AIRFLOW_HOME
-from include import settings, slicing
-from include.sample_data import ensure_data_dir
+from include import settings
+from include.replay import slicing
+from include.replay.sample_data import ensure_data_dir
 
 LOG = AIRFLOW_HOME / "demo.log"
 

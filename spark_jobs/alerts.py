@@ -35,9 +35,11 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from include import settings, tables
-from include.checkpoint_lock import checkpoint_lock
-from include.readings import (
+from include import settings
+from include.schemas import SENSOR, SENSOR_COLUMNS, spark_schema
+from include.spark import tables
+from include.spark.checkpoint_lock import checkpoint_lock
+from include.spark.readings import (
     CONFLICT,
     CONFLICT_REASON,
     DAY,
@@ -57,18 +59,13 @@ from include.readings import (
     sensor_line_stream,
     with_status,
 )
-from include.schemas import SENSOR, SENSOR_COLUMNS, spark_schema
-from include.spark_runtime import checkpoint_id, checkpoint_is_empty, get_session, run_main
+from include.spark.rules import low_pressure, low_pressure_alerts
+from include.spark.spark_runtime import checkpoint_id, checkpoint_is_empty, get_session, run_main
 
 RUN_SCHEMA = (
     "finished_at timestamp, micro_batches int, lines_read long, alerts_written long, lines_quarantined long,"
     " readings_new long, readings_repeated long"
 )
-
-
-def low_pressure_alerts(readings: DataFrame, threshold: float) -> DataFrame:
-    """The lecture's alert rule: readings with psi below the threshold."""
-    return readings.where(F.col("psi") < threshold)
 
 
 def finite_float(text: str) -> float:
@@ -143,7 +140,7 @@ class AlertBatches:
             stored = stored.where(of_days | F.col(DAY).isNull() if None in days else of_days)
         classified = with_status(readings, stored).persist(StorageLevel.MEMORY_AND_DISK)
         try:
-            low = F.col("psi") < args.threshold
+            low = low_pressure(args.threshold)
             counts = classified.groupBy(STATUS).agg(F.count(F.lit(1)).alias("n"), F.count_if(low).alias("low"))
             statuses = {row[STATUS]: (row["n"], row["low"]) for row in counts.collect()}
             lines_read = lines.count()

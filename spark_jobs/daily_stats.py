@@ -20,9 +20,9 @@ from datetime import date
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from include import tables
-from include.readings import DAY
-from include.spark_runtime import get_session, run_main
+from include.spark import tables
+from include.spark.readings import DAY
+from include.spark.spark_runtime import get_session, run_main
 
 # Output name prefix of each measure, as in the lecture (flow is "flo" there).
 STAT_NAMES = {"hz": "hz", "disp": "disp", "flow": "flo", "sedPPM": "sedPPM", "psi": "psi", "chlPPM": "chlPPM"}

@@ -30,10 +30,11 @@ from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from include import settings, tables
-from include.checkpoint_lock import checkpoint_lock
+from include import settings
 from include.schemas import MAINT, VENDOR, spark_schema
-from include.spark_runtime import checkpoint_is_empty, get_session, run_main
+from include.spark import tables
+from include.spark.checkpoint_lock import checkpoint_lock
+from include.spark.spark_runtime import checkpoint_is_empty, get_session, run_main
 
 ENRICHED_COLUMNS = (
     "resid",

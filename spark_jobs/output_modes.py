@@ -40,11 +40,10 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from include import settings
-from include.readings import read_sensor_stream, valid_readings
 from include.schemas import TIMESTAMP_FORMAT
-from include.spark_runtime import RunSummary, get_session
-from spark_jobs.alerts import low_pressure_alerts
-from spark_jobs.word_count import print_batch
+from include.spark.readings import read_sensor_stream, valid_readings
+from include.spark.rules import low_pressure, low_pressure_alerts
+from include.spark.spark_runtime import RunSummary, get_session, print_batch
 
 MODES = ("complete", "update", "append")
 BATCH_COLUMN = "batch_id"
@@ -65,12 +64,12 @@ def alerts_per_pump_day(readings: DataFrame, threshold: float) -> DataFrame:
 def alerts_per_pump_window(readings: DataFrame, threshold: float, window: str, watermark: str) -> DataFrame:
     """Alerts per pump and event-time window: resid, window_start, window_end, alerts (append mode),
     for the windows with an alert. Every reading moves the watermark, not only alerts: the alert
-    rule (psi below the threshold, as in spark_jobs.alerts) is counted in the aggregate, not
+    rule (psi below the threshold, include/spark/rules.py) is counted in the aggregate, not
     applied as a filter, because Spark's optimizer pushes a filter that does not use the event
     time below the watermark, which would then see only alerts and keep windows open for long."""
     timed = with_event_time(readings).withWatermark("event_time", watermark)
     counts = timed.groupBy("resid", F.window("event_time", window)).agg(
-        F.count_if(F.col("psi") < threshold).alias("alerts")
+        F.count_if(low_pressure(threshold)).alias("alerts")
     )
     return counts.where(F.col("alerts") > 0).select(
         "resid", F.col("window.start").alias("window_start"), F.col("window.end").alias("window_end"), "alerts"

@@ -15,10 +15,11 @@ import sys
 
 from pyspark.sql import DataFrame
 
-from include import settings, tables
+from include import settings
 from include.schemas import SENSOR_COLUMNS
 from include.settings import Layout
-from include.spark_runtime import get_session, path_exists
+from include.spark import tables
+from include.spark.spark_runtime import get_session, path_exists
 
 WIDTH = 120  # characters of the widest line printed
 SENSOR_KEY = ("resid", "date", "time")

@@ -29,8 +29,9 @@ from dataclasses import dataclass
 from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
 
-from include import settings, tables
-from include.spark_runtime import get_session, hadoop_path, run_main
+from include import settings
+from include.spark import tables
+from include.spark.spark_runtime import get_session, hadoop_path, run_main
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.streaming import StreamingQuery
 
-from include.spark_runtime import get_session
+from include.spark.spark_runtime import get_session, print_batch
 
 QUERY_NAME = "word_count"
 OUTPUT_SCHEMA = "value string, count bigint"
@@ -41,13 +41,6 @@ def word_counts(lines: DataFrame) -> DataFrame:
 def write_counts(counts: DataFrame, output: str) -> None:
     """Replace the Delta table at output with counts, in one commit."""
     counts.write.format("delta").mode("overwrite").save(output)
-
-
-def print_batch(batch: DataFrame, batch_id: int, rows: int = 20) -> None:
-    """What the console sink prints for a micro-batch."""
-    rule = "-" * 43
-    print(f"{rule}\nBatch: {batch_id}\n{rule}")
-    batch.show(rows, truncate=False)
 
 
 def run_until_done(query: StreamingQuery, duration: float, idle: float) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from include import settings
-from include.sample_data import generate
+from include.replay.sample_data import generate
 
 REAL_DATA_DIR = settings.PROJECT_DIR.parent / "shared" / "data" / "mapr"
 ARTIFACTS = settings.VAR_DIR / "artifacts"
@@ -39,7 +39,7 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def spark():
     """One local Spark session for every unit test; the jobs' main() reuses it (getOrCreate)."""
-    from include.spark_runtime import local_session
+    from include.spark.spark_runtime import local_session
 
     session = local_session("oil-tests")
     yield session

@@ -14,11 +14,13 @@ from pathlib import Path
 import pytest
 
 from devstack.local_airflow import airflow_env
-from include import settings, slicing, tables
-from include.file_drop import drop
+from include import settings
+from include.replay import slicing
+from include.replay.file_drop import drop
 from include.settings import Layout
+from include.spark import tables
 from spark_jobs import alerts, daily_stats, enrich_alerts
-from tests import oracle
+from testsupport import oracle
 
 # One drop of a week of sensor time: the whole data set in one file, so one streaming run.
 WHOLE_DATA_SET_MINUTES = "10080"

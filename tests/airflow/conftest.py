@@ -27,7 +27,7 @@ from deltalake import DeltaTable
 from devstack.airflow_stack import Api, Stack, backfill, wait_for
 from include import settings
 from include.settings import Layout
-from tests.airflow.replay import Query, Replay
+from testsupport.replay import Query, Replay
 
 POSTGRES_URL_FILE = settings.VAR_DIR / "postgres" / "url"
 ARTIFACTS = settings.VAR_DIR / "artifacts"

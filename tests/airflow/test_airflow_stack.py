@@ -15,10 +15,10 @@ from deltalake import DeltaTable
 
 from devstack.airflow_stack import PROJECT_DAGS, backfill, wait_for
 from include import settings
-from tests import oracle
 from tests.airflow.conftest import ARTIFACTS, BACKFILL_DAYS, TIMINGS, log_in, stream_every_landed_slice, streaming_idle
 from tests.dags.test_dag_integrity import EXPECTED_DAGS
 from tests.pipeline_run import REAL_DATA_COUNTS, assert_daily_stats_equal, is_real_data
+from testsupport import oracle
 
 BATCHES = 3
 

@@ -18,8 +18,8 @@ from datetime import datetime
 import pytest
 
 from include import settings
-from tests import oracle
 from tests.airflow.conftest import ARTIFACTS, log_in
+from testsupport import oracle
 
 MONITOR = "/pump-monitor"
 ENDPOINTS = ("/", "/api/alerts", "/api/pumps", "/api/pumps/NANTAHALLA/daily", "/api/status")

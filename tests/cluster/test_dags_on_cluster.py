@@ -21,10 +21,10 @@ import pytest
 from devstack.airflow_stack import wait_for
 from devstack.local_airflow import BIN_DIR
 from include import settings
-from tests import oracle
 from tests.cluster.conftest import CLUSTER_SPARK_CONN
 from tests.hdfs.conftest import NAMENODE
 from tests.pipeline_run import WHOLE_DATA_SET_MINUTES, assert_equal_to_the_oracle, outputs, run_demo
+from testsupport import oracle
 
 LECTURE_ROOT = f"{NAMENODE}/sparkdata/oil"
 
@@ -45,7 +45,7 @@ def pumps_per_day(data_dir) -> Counter:
 
 @pytest.fixture(scope="module")
 def cluster_pipeline(spark_cluster, hdfs_server, webhdfs_connection, tmp_path_factory, data_dir) -> dict:
-    from include.hdfs_storage import WebHdfsStorage
+    from include.storage.webhdfs import WebHdfsStorage
 
     WebHdfsStorage().delete(LECTURE_ROOT, recursive=True)  # a clean /sparkdata/oil for this run
     before = {app["id"] for app in spark_cluster.state()["completedapps"]}
@@ -104,7 +104,7 @@ def test_files_land_where_the_lecture_puts_them(cluster_pipeline, data_dir):
 def test_pump_monitor_reads_the_outputs_on_hdfs(cluster_pipeline, local_pipeline):
     """The pump monitor's data through WebHDFS equals the local run's (which tests/plugins checks against
     the oracle): the sinks' committed files, the partitioned statistics, the runs, the landed files."""
-    from include.pump_monitor import RUN_COLUMNS, MonitorData
+    from include.monitor.pump_monitor import RUN_COLUMNS, MonitorData
 
     on_hdfs, local = MonitorData(LECTURE_ROOT), MonitorData(local_pipeline["root"].as_uri())
     assert on_hdfs.alerts(100) == local.alerts(100) and on_hdfs.alerts(100)["total"]

@@ -1,4 +1,5 @@
-"""include/job_package.py: the --py-files zip carries every module a job imports, and nothing else is needed."""
+"""include/airflow/job_package.py: the --py-files zip carries every module a job imports, nothing else is
+needed, and nothing only Airflow imports travels."""
 
 from __future__ import annotations
 
@@ -7,19 +8,39 @@ import subprocess
 import sys
 import zipfile
 
-from include import job_package, settings
+from include import settings
+from include.airflow import job_package
 
 
-def test_the_zip_holds_the_shared_modules_and_is_built_once(tmp_path):
+def test_the_zip_holds_what_jobs_import_and_is_built_once(tmp_path):
     first = job_package.build(tmp_path)
     assert job_package.build(tmp_path) == first  # same sources, same name: not rebuilt
+    names = sorted(zipfile.ZipFile(first).namelist())
     expected = sorted(
-        f"{package}/{path.name}"
-        for package in ("include", "spark_jobs")
-        for path in (settings.PROJECT_DIR / package).glob("*.py")
+        ["include/__init__.py", "include/settings.py", "include/schemas.py"]
+        + [
+            path.relative_to(settings.PROJECT_DIR).as_posix()
+            for package in ("include/spark", "spark_jobs")
+            for path in (settings.PROJECT_DIR / package).glob("*.py")
+        ]
     )
-    assert sorted(zipfile.ZipFile(first).namelist()) == expected
+    assert names == expected
+    assert "include/spark/readings.py" in names and "spark_jobs/alerts.py" in names
     assert [p.name for p in tmp_path.iterdir()] == [first.name]  # no partial file left behind
+
+
+def test_the_zip_holds_no_airflow_only_module(tmp_path):
+    """The DAGs' modules, the replay, the storage seam, the monitor and the dev tooling stay out."""
+    names = zipfile.ZipFile(job_package.build(tmp_path)).namelist()
+    airflow_only = (
+        "include/airflow/",
+        "include/replay/",
+        "include/storage/",
+        "include/monitor/",
+        "include/local_airflow",
+    )
+    assert not [name for name in names if name.startswith(airflow_only)]
+    assert all(name.startswith(("include/", "spark_jobs/")) for name in names)
 
 
 def test_every_job_imports_from_the_zip_alone(tmp_path):

@@ -90,7 +90,7 @@ def webhdfs_connection(hdfs_server: HdfsServer):
 @pytest.fixture
 def hdfs_dir(hdfs_server: HdfsServer, webhdfs_connection) -> str:
     """A fresh folder on HDFS for one test (hdfs:// URI), removed afterwards."""
-    from include.hdfs_storage import WebHdfsStorage
+    from include.storage.webhdfs import WebHdfsStorage
 
     uri = f"{NAMENODE}/tmp/oil-tests/{uuid.uuid4().hex[:12]}"
     yield uri

@@ -46,7 +46,7 @@ def test_up_refuses_ports_taken_by_another_process(hdfs_server, tmp_path):
 
 
 def test_up_restarts_a_stopped_datanode_and_waits_for_it(hdfs_server, hdfs_dir):
-    from include.hdfs_storage import WebHdfsStorage
+    from include.storage.webhdfs import WebHdfsStorage
 
     try:
         hdfs_server.run("down", "datanode")
@@ -60,7 +60,7 @@ def test_up_restarts_a_stopped_datanode_and_waits_for_it(hdfs_server, hdfs_dir):
 
 
 def test_ls_shows_names_and_sizes(hdfs_server, hdfs_dir):
-    from include.hdfs_storage import WebHdfsStorage
+    from include.storage.webhdfs import WebHdfsStorage
 
     storage = WebHdfsStorage()
     storage.write_atomic(f"{hdfs_dir}/info/sensorvendor.csv", b"x" * 1234)
@@ -86,7 +86,7 @@ def test_ls_of_a_missing_path_fails_clearly(hdfs_server, hdfs_dir):
 
 
 def test_down_leaves_no_process_and_up_brings_the_data_back(hdfs_server, hdfs_dir):
-    from include.hdfs_storage import WebHdfsStorage
+    from include.storage.webhdfs import WebHdfsStorage
 
     WebHdfsStorage().write_atomic(f"{hdfs_dir}/kept.csv", b"1,2,3\n")
     try:

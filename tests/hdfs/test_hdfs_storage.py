@@ -7,8 +7,8 @@ import threading
 import pytest
 
 from include import settings
-from include.hdfs_storage import HdfsUnavailableError, WebHdfsStorage, hdfs_path
 from include.storage import hidden_name
+from include.storage.webhdfs import HdfsUnavailableError, WebHdfsStorage, hdfs_path
 from tests.hdfs.conftest import WEBHDFS_ADDRESS
 
 

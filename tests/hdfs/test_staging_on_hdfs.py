@@ -13,7 +13,7 @@ from tests.hdfs.conftest import NAMENODE, WEBHDFS_ADDRESS
 
 
 def test_staging_rides_out_a_namenode_outage(hdfs_server, webhdfs_connection, tmp_path, data_dir):
-    from include.hdfs_storage import WebHdfsStorage
+    from include.storage.webhdfs import WebHdfsStorage
 
     root = f"{NAMENODE}/tmp/oil-outage-{uuid.uuid4().hex[:8]}"
     env = airflow_env(tmp_path / "airflow", OIL_DATA_DIR=str(data_dir), OIL_STORAGE_ROOT=root)

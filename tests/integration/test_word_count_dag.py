@@ -6,7 +6,7 @@ from collections import Counter
 
 from devstack.local_airflow import airflow, airflow_env, dags_test
 from include.settings import Layout
-from tests.line_server import line_server
+from testsupport.line_server import line_server
 
 LINES = ["to be or not to be", "that is the question", "", "  to\tbe  "]
 

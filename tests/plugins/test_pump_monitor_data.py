@@ -1,4 +1,4 @@
-"""The pump monitor's data (include/pump_monitor.py): its pure functions on small cases, MonitorData
+"""The pump monitor's data (include/monitor/pump_monitor.py): its pure functions on small cases, MonitorData
 on a small Delta table that grows, then on the whole data set's outputs (the `local_pipeline`
 session run of tests/conftest.py) against the oracle."""
 
@@ -15,7 +15,7 @@ import pytest
 from deltalake import write_deltalake
 
 from include import settings
-from include.pump_monitor import (
+from include.monitor.pump_monitor import (
     ALERT_COLUMNS,
     HINTS,
     RUN_COLUMNS,
@@ -27,7 +27,7 @@ from include.pump_monitor import (
     newest_reading,
     pump_details,
 )
-from tests import oracle
+from testsupport import oracle
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
 ARTIFACTS = settings.VAR_DIR / "artifacts"

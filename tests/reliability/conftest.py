@@ -19,11 +19,12 @@ import pytest
 
 from devstack import process
 from devstack.local_airflow import BIN_DIR, airflow, airflow_env
-from include import settings, slicing
-from include.file_drop import drop
+from include import settings
+from include.replay import slicing
+from include.replay.file_drop import drop
 from include.settings import Layout
-from tests import oracle
 from tests.hdfs.conftest import HdfsServer
+from testsupport import oracle
 
 # Lines that are not readings, in a file of their own in the landing directory: the quarantine must
 # hold exactly these, once each, whatever failed on the way.

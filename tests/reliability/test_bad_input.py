@@ -12,10 +12,10 @@ import re
 from urllib.parse import urlparse
 
 from include import settings
-from include.file_drop import drop
+from include.replay.file_drop import drop
 from include.settings import Layout
-from tests import oracle
 from tests.spark_jobs.test_alerts import rows, run
+from testsupport import oracle
 
 BOM = b"\xef\xbb\xbf"
 GOOD = [

@@ -1,6 +1,6 @@
 """Two streaming runs never share a checkpoint: a second run waits for the first, or is refused.
 
-Real processes contend for include/checkpoint_lock.py's lock on a local checkpoint and on HDFS (our
+Real processes contend for include/spark/checkpoint_lock.py's lock on a local checkpoint and on HDFS (our
 own), and a real spark-submit of the alert job is refused while another process holds its checkpoint.
 """
 
@@ -17,7 +17,7 @@ import pytest
 
 from devstack.local_airflow import BIN_DIR
 from include import settings
-from include.checkpoint_lock import (
+from include.spark.checkpoint_lock import (
     LOCK_FOLDER,
     CheckpointBusyError,
     checkpoint_lock,
@@ -32,7 +32,7 @@ from tests.reliability.conftest import FAULT_NAMENODE, alive
 # "in <pid>" and "out <pid>" to it around a short hold).
 HOLDER = """
 import os, sys, time
-from include.checkpoint_lock import checkpoint_lock
+from include.spark.checkpoint_lock import checkpoint_lock
 checkpoint, wait, log = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
 with checkpoint_lock(None, checkpoint, wait):
     if log:

@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 
 from devstack.airflow_stack import wait_for
-from include import settings, slicing
-from include.checkpoint_lock import LOCK_FOLDER
+from include import settings
+from include.replay import slicing
 from include.settings import Layout
+from include.spark.checkpoint_lock import LOCK_FOLDER
 from tests.reliability.conftest import (
     BAD_FILE,
     BAD_LINES,
@@ -56,8 +57,8 @@ def fault_webhdfs(monkeypatch):
 def test_a_namenode_outage_while_staging_dropping_and_streaming_loses_and_doubles_nothing(
     spark, fault_hdfs, fault_webhdfs, fault_airflow_home, fault_expected, data_dir, tmp_path
 ):
-    from include.file_drop import drop
-    from include.hdfs_storage import WebHdfsStorage
+    from include.replay.file_drop import drop
+    from include.storage.webhdfs import WebHdfsStorage
 
     root = f"{FAULT_NAMENODE}/tmp/oil-outage-{uuid.uuid4().hex[:8]}"
     layout = Layout(root)

@@ -17,8 +17,8 @@ import time
 
 from devstack.airflow_stack import wait_for
 from devstack.local_airflow import airflow_env
-from include.checkpoint_lock import LOCK_FOLDER
 from include.settings import Layout
+from include.spark.checkpoint_lock import LOCK_FOLDER
 from tests.reliability.conftest import (
     alive,
     assert_outputs_equal_the_oracle,

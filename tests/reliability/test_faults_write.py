@@ -18,9 +18,9 @@ from deltalake import DeltaTable
 
 from devstack.local_airflow import BIN_DIR, airflow_env
 from include import settings
-from include.file_drop import drop
+from include.replay.file_drop import drop
 from include.settings import Layout
-from tests import oracle
+from testsupport import oracle
 
 TABLES = ("readings", "alerts", "quarantine", "runs")
 

@@ -6,9 +6,10 @@ from urllib.parse import urlparse
 
 import pytest
 
-from include.spark_runtime import run_main
+from include.spark import rules
+from include.spark.spark_runtime import run_main
 from spark_jobs import alerts
-from tests import oracle
+from testsupport import oracle
 
 GOOD = [
     "P1,3/10/14,1:01,10.27,1.73,881,1.56,0,1.94",
@@ -55,8 +56,8 @@ def write(path, lines):
 
 def test_rule_is_strictly_below_the_threshold(spark):
     df = spark.createDataFrame([(0.0,), (0.49,), (0.5,), (0.51,), (90.0,)], "psi double")
-    assert sorted(r.psi for r in alerts.low_pressure_alerts(df, 0.5).collect()) == [0.0, 0.49]
-    assert sorted(r.psi for r in alerts.low_pressure_alerts(df, 1.0).collect()) == [0.0, 0.49, 0.5, 0.51]
+    assert sorted(r.psi for r in rules.low_pressure_alerts(df, 0.5).collect()) == [0.0, 0.49]
+    assert sorted(r.psi for r in rules.low_pressure_alerts(df, 1.0).collect()) == [0.0, 0.49, 0.5, 0.51]
 
 
 def test_alerts_keep_every_sensor_column_and_bad_lines_are_quarantined(spark, tmp_path):

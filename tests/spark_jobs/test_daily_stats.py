@@ -9,7 +9,7 @@ import pytest
 
 from spark_jobs import alerts
 from spark_jobs.daily_stats import main
-from tests import oracle
+from testsupport import oracle
 
 
 def days_in(path) -> list[date]:

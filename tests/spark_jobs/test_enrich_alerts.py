@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from include.schemas import MAINT, SENSOR, VENDOR, spark_schema
 from spark_jobs.enrich_alerts import enrich, main
-from tests import oracle
+from testsupport import oracle
 
 ALERTS = [
     ("P1", "3/10/14", "1:01", 10.0, 1.7, 881.0, 1.5, 0.0, 1.9),

@@ -9,10 +9,11 @@ import shutil
 
 import pytest
 
-from include import settings, slicing
-from include.file_drop import drop
-from tests import oracle
+from include import settings
+from include.replay import slicing
+from include.replay.file_drop import drop
 from tests.pipeline_run import assert_equal_to_the_oracle, daily, minutes_for, outputs, staged, stream
+from testsupport import oracle
 
 SUMMARY = re.compile(r"alerts job summary: .*")
 

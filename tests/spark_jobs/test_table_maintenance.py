@@ -14,11 +14,11 @@ import pytest
 from deltalake import DeltaTable
 
 from include import settings
-from include.file_drop import drop
+from include.replay.file_drop import drop
 from include.settings import Layout
 from spark_jobs import daily_stats, enrich_alerts, table_maintenance
-from tests import oracle
 from tests.pipeline_run import stream
+from testsupport import oracle
 
 TABLES = {"readings", "alerts", "quarantine", "runs", "alerts_enriched", "daily_stats"}
 LINE = re.compile(

@@ -11,7 +11,7 @@ import pytest
 from pyspark.sql.streaming import StreamingQueryListener
 
 from spark_jobs import word_count
-from tests.line_server import TIMEOUT, line_server
+from testsupport.line_server import TIMEOUT, line_server
 
 FIRST = ["the quick brown fox", "  jumps over\tthe lazy dog  ", "", "the end"]
 SECOND = ["the fox again", "wörds  wörds\tünïcode", "a a a"]

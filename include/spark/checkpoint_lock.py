@@ -26,8 +26,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import urlparse
-from urllib.request import url2pathname
+
+from include.settings import local_path, uri_scheme
 
 LOCK_FOLDER = "_lock"
 # A lock file with no owner yet is being written; past this age its writer died half-way.
@@ -127,10 +127,8 @@ class HadoopLockFolder:
 
 
 def lock_folder(spark: Any, checkpoint: str) -> LockFolder:
-    parsed = urlparse(checkpoint)
-    if parsed.scheme in ("", "file"):
-        local = url2pathname(parsed.path) if parsed.scheme == "file" else checkpoint
-        return LocalLockFolder(Path(local) / LOCK_FOLDER)
+    if uri_scheme(checkpoint) == "file":
+        return LocalLockFolder(local_path(checkpoint) / LOCK_FOLDER)
     return HadoopLockFolder(spark, f"{checkpoint.rstrip('/')}/{LOCK_FOLDER}")
 
 

@@ -7,8 +7,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from include import settings, slicing
-from include.file_drop import drop, slice_index_for
+from include import settings
+from include.replay import slicing
+from include.replay.file_drop import drop, slice_index_for
 from include.settings import Layout
 
 

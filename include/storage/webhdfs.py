@@ -1,4 +1,4 @@
-"""The storage seam on HDFS: the ``Storage`` operations of include/storage.py through WebHDFS.
+"""The storage seam on HDFS: the ``Storage`` operations of include/storage/ through WebHDFS.
 
 Goes through the apache-hdfs provider's ``WebHDFSHook`` (Airflow connection ``webhdfs_default``:
 conn_type webhdfs, host, port 9870, login = HDFS user; from the environment,
@@ -37,7 +37,7 @@ def hdfs_path(uri: str) -> str:
 
 
 class WebHdfsStorage:
-    """A storage root on HDFS, through WebHDFS (``Storage`` protocol of include/storage.py)."""
+    """A storage root on HDFS, through WebHDFS (``Storage`` protocol of include/storage/)."""
 
     def __init__(self, webhdfs_conn_id: str = "webhdfs_default") -> None:
         self.conn_id = webhdfs_conn_id

@@ -16,7 +16,7 @@ from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import StructField, StructType
 
-from include.spark_runtime import JobFailed, one_line, path_exists
+from include.spark.spark_runtime import JobFailed, one_line, path_exists
 
 DELTA_LOG = "_delta_log"
 

@@ -1,4 +1,4 @@
-"""What every Spark job of the project shares: the session, and the summary of streaming runs."""
+"""What every Spark job of the project shares: the session, the summary of streaming runs, the console print."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.streaming import StreamingQuery
 
 from include import settings
@@ -117,3 +117,10 @@ class RunSummary:
         ids = f" (batch ids {self.batch_ids[0]}..{self.batch_ids[-1]})" if self.batch_ids else ""
         counts = "".join(f", {key} {value}" for key, value in sorted(self.observed.items()))
         return f"{self.name}: {self.rows_read} input rows in {len(self.batch_ids)} micro-batches{ids}{counts}"
+
+
+def print_batch(batch: DataFrame, batch_id: int, rows: int = 20) -> None:
+    """What the console sink prints for a micro-batch."""
+    rule = "-" * 43
+    print(f"{rule}\nBatch: {batch_id}\n{rule}")
+    batch.show(rows, truncate=False)

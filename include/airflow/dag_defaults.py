@@ -1,6 +1,6 @@
 """What every DAG of the project shares: default arguments, start date, tags.
 
-Imported at DAG parse time by every DAG: constants only (the Spark task is in include/spark_task.py,
+Imported at DAG parse time by every DAG: constants only (the Spark task is in include/airflow/spark_task.py,
 so the DAGs without one do not import the Spark provider).
 """
 

@@ -1,8 +1,9 @@
-"""The project's Python modules as one zip for `spark-submit --py-files`.
+"""The modules the Spark jobs import, as one zip for `spark-submit --py-files`.
 
-A job imports ``include.*`` (schemas, readings, settings) and, for some, ``spark_jobs.*``. On a
-cluster the executors run on other hosts, where the checkout is not: the zip travels with the
-application, and Spark puts it on the Python path of the driver and of every executor.
+A job imports ``include.settings``, ``include.schemas``, ``include.spark.*`` and, for some,
+``spark_jobs.*``; nothing else of the project (the Airflow, replay, storage and monitor modules
+stay out). On a cluster the executors run on other hosts, where the checkout is not: the zip
+travels with the application, and Spark puts it on the Python path of the driver and of every executor.
 """
 
 from __future__ import annotations
@@ -15,17 +16,20 @@ from pathlib import Path
 
 from include import settings
 
-PACKAGES = ("include", "spark_jobs")
+# What the jobs import, relative to the project: single modules, and packages whose *.py all go.
+MODULES = ("include/__init__.py", "include/settings.py", "include/schemas.py")
+PACKAGES = ("include/spark", "spark_jobs")
 # Fixed timestamps: the same sources always give the same bytes.
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 
 
 def sources() -> list[Path]:
-    return sorted(path for package in PACKAGES for path in (settings.PROJECT_DIR / package).glob("*.py"))
+    packages = [path for package in PACKAGES for path in (settings.PROJECT_DIR / package).glob("*.py")]
+    return sorted([settings.PROJECT_DIR / module for module in MODULES] + packages)
 
 
 def build(directory: Path | None = None) -> Path:
-    """The zip of include/ and spark_jobs/, named after its content; built once, written whole."""
+    """The zip of the jobs' modules, named after its content; built once, written whole."""
     directory = directory or Path(tempfile.gettempdir()) / "oil-spark-jobs"
     files = {path.relative_to(settings.PROJECT_DIR).as_posix(): path.read_bytes() for path in sources()}
     digest = hashlib.sha256()

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pendulum
 import pytest
 
-from include.file_drop import slice_index_for
+from include.replay.file_drop import slice_index_for
 
 
 def test_slice_index_of_pendulum_dates():

@@ -2,7 +2,7 @@
 
 No Spark: the tables are read with ``deltalake`` (delta-rs) through their transaction log, which
 opens a local root and an HDFS root (hdfs://, the NameNode's RPC port) alike; the landing
-directory is listed through the storage seam (include/storage.py). The Airflow api-server imports
+directory is listed through the storage seam (include/storage/). The Airflow api-server imports
 this module.
 
 - ``MonitorData(root)`` reads the tables under a storage root. Each table is read again only when
@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from deltalake import DeltaTable
 from deltalake.exceptions import TableNotFoundError
 
+from include.schemas import parse_date, reading_time
 from include.settings import Layout
 from include.storage import Storage, storage_for
 
@@ -47,12 +48,12 @@ def hidden(name: str) -> bool:
 # ---- pure functions -----------------------------------------------------------------------------
 def event_time(date: str, time: str) -> datetime:
     """A reading's time: date M/D/YY, time H:MM (UTC, as the pipeline's session time zone)."""
-    return datetime.strptime(f"{date} {time}", "%m/%d/%y %H:%M").replace(tzinfo=timezone.utc)
+    return reading_time(date, time).replace(tzinfo=timezone.utc)
 
 
 def day_of(date: str) -> str:
     """ISO day of a M/D/YY date."""
-    return datetime.strptime(date, "%m/%d/%y").date().isoformat()
+    return parse_date(date).isoformat()
 
 
 def alert_counts(alerts: list[dict]) -> dict[str, int]:
@@ -70,7 +71,7 @@ def pump_details(enriched: list[dict]) -> dict[str, dict]:
         if row["eventDate"]:
             events[row["resid"]].add((row["eventDate"], row["technician"], row["description"]))
     for resid, pump in pumps.items():
-        newest = sorted(events[resid], key=lambda e: (datetime.strptime(e[0], "%m/%d/%y"), e), reverse=True)
+        newest = sorted(events[resid], key=lambda e: (parse_date(e[0]), e), reverse=True)
         pump["maintenance"] = [
             {"eventDate": date, "technician": technician, "description": description}
             for date, technician, description in newest

@@ -14,6 +14,8 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from include.schemas import reading_time
+
 ENCODING = "utf-8"
 ERRORS = "surrogateescape"  # keep undecodable bytes as they are
 
@@ -24,9 +26,7 @@ def event_time(line: str) -> datetime | None:
     if len(fields) < 4:
         return None
     try:
-        month, day, year = (int(part) for part in fields[1].split("/"))
-        hour, minute = (int(part) for part in fields[2].split(":"))
-        return datetime(2000 + year if year < 100 else year, month, day, hour, minute)
+        return reading_time(fields[1], fields[2])
     except ValueError:
         return None
 

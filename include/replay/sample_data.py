@@ -4,7 +4,7 @@ Same files, columns and formats as the MapR course data: ``sensordata.csv`` (no 
 sorted by pump then time, a reading about every 1.5 minutes), ``sensorvendor.csv`` and
 ``sensormaint.csv``. Two pumps have episodes of zero pressure, so the alert job has work.
 
-    python -m include.sample_data [OUT_DIR]
+    python -m include.replay.sample_data [OUT_DIR]
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from include import settings
+from include.schemas import format_date
 
 PUMPS = (
     # resid, vendor, purchase, service, longitude, latitude
@@ -38,11 +39,6 @@ TECHNICIANS = ("J.Thomas", "T.LaBou", "W.Stevens", "D.Pitre")
 DESCRIPTIONS = ("Inspection", "Tighten Mounts", "Vibration", "Cleaning", "Pressure")
 
 
-def us_date(day: date) -> str:
-    """The files' date format: month/day/two-digit year, no leading zeros (3/10/14)."""
-    return f"{day.month}/{day.day}/{day.year % 100}"
-
-
 def sensor_rows(rng: random.Random) -> list[list[str]]:
     rows = []
     for resid, *_ in PUMPS:
@@ -55,7 +51,7 @@ def sensor_rows(rng: random.Random) -> list[list[str]]:
                 rows.append(
                     [
                         resid,
-                        us_date(day),
+                        format_date(day),
                         f"{minute // 60}:{minute % 60:02d}",
                         f"{rng.uniform(9.5, 10.6):.2f}",
                         f"{rng.uniform(0.9, 1.8):.3f}",

@@ -6,7 +6,7 @@ import re
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from include import slicing
+from include.replay import slicing
 from include.settings import Layout
 from include.storage import put_if_changed, storage_for
 

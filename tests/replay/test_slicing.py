@@ -6,7 +6,8 @@ from collections import Counter
 
 import pytest
 
-from include import settings, slicing
+from include import settings
+from include.replay import slicing
 
 
 @pytest.fixture(scope="module")

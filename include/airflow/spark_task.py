@@ -14,7 +14,7 @@ class ProjectSparkSubmitOperator(SparkSubmitOperator):
     """spark-submit with the project's modules zipped into --py-files, built when the task runs."""
 
     def execute(self, context):
-        from include import job_package
+        from include.airflow import job_package
 
         self.py_files = str(job_package.build())
         return super().execute(context)
@@ -25,7 +25,7 @@ def spark_job(task_id: str, job: str, application_args: list[str], **kwargs) -> 
 
     The same on local[N], a standalone cluster, YARN or Kubernetes: the master (and deploy-mode)
     come from the connection, executor memory and cores from settings.SPARK_SUBMIT_CONF, and the modules
-    the job imports travel with it as --py-files (include/job_package.py).
+    the job imports travel with it as --py-files (include/airflow/job_package.py).
     """
     return ProjectSparkSubmitOperator(
         task_id=task_id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 
 from include import settings
-from include.sample_data import generate
+from include.replay.sample_data import generate
 
 
 def test_same_seed_same_bytes(tmp_path):

@@ -11,8 +11,8 @@ import hashlib
 import os
 from pathlib import Path
 from typing import Protocol
-from urllib.parse import urlparse
-from urllib.request import url2pathname
+
+from include.settings import local_path, uri_scheme
 
 
 class Storage(Protocol):
@@ -33,8 +33,7 @@ class LocalStorage:
 
     @staticmethod
     def _path(uri: str) -> Path:
-        parsed = urlparse(uri)
-        return Path(url2pathname(parsed.path) if parsed.scheme == "file" else uri)  # file URIs %-encode
+        return local_path(uri)
 
     def exists(self, uri: str) -> bool:
         return self._path(uri).exists()
@@ -62,11 +61,11 @@ class LocalStorage:
 
 
 def storage_for(root: str) -> Storage:
-    scheme = urlparse(root).scheme
-    if scheme in ("", "file"):
+    scheme = uri_scheme(root)
+    if scheme == "file":
         return LocalStorage()
     if scheme == "hdfs":
-        from include.hdfs_storage import WebHdfsStorage  # imports Airflow's WebHDFS hook on use only
+        from include.storage.webhdfs import WebHdfsStorage  # imports Airflow's WebHDFS hook on use only
 
         return WebHdfsStorage()
     raise ValueError(f"OIL_STORAGE_ROOT={root}: storage scheme {scheme!r} is not supported (local, file://, hdfs://)")

@@ -14,7 +14,7 @@ from urllib.parse import unquote, urlparse
 
 from deltalake import DeltaTable
 
-from tests import oracle
+from testsupport import oracle
 
 SLICE_FILE = re.compile(r"sensor_(\d{8}T\d{4})_(\d+)m\.csv")
 

@@ -1,0 +1,1 @@
+"""What the pump monitor of the Airflow api-server shows (plugins/pump_monitor.py); no Spark."""

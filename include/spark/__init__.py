@@ -1,0 +1,1 @@
+"""What the Spark jobs import (with include/settings.py and include/schemas.py): shipped to the executors."""
