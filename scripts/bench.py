@@ -44,6 +44,7 @@ from pathlib import Path
 
 from devstack.local_airflow import BIN_DIR, airflow, airflow_env
 from include import settings
+from include.schemas import DATE_STRPTIME, SENSOR, format_date, parse_date
 
 REAL_DATA_DIR = settings.PROJECT_DIR.parent / "shared" / "data" / "mapr"
 WORK = settings.VAR_DIR / "bench"
@@ -62,17 +63,8 @@ TARGET_HISTORY_RATIO = 1.25  # one day's run after 50 days of drops / after 5 da
 BENCH_RETAIN_HOURS = 0
 TABLES = ("readings", "alerts", "quarantine", "runs", "daily_stats")
 
-SENSOR_DDL = {
-    "resid": "VARCHAR",
-    "date": "VARCHAR",
-    "time": "VARCHAR",
-    "hz": "DOUBLE",
-    "disp": "DOUBLE",
-    "flow": "DOUBLE",
-    "sedPPM": "DOUBLE",
-    "psi": "DOUBLE",
-    "chlPPM": "DOUBLE",
-}
+# The sensor schema (include/schemas.py) in DuckDB's types.
+SENSOR_DDL = {name: {"string": "VARCHAR", "double": "DOUBLE"}[kind] for name, kind in SENSOR}
 
 
 def say(message: str) -> None:
@@ -152,29 +144,19 @@ def renamed_pumps(source: Path, scale: int) -> Path:
     return folder
 
 
-def sensor_date(text: str) -> date:
-    """A date as the data writes it (M/d/yy, e.g. 3/10/14)."""
-    month, day, year = (int(part) for part in text.split("/"))
-    return date(2000 + year, month, day)
-
-
-def as_sensor_date(day: date) -> str:
-    return f"{day.month}/{day.day}/{day:%y}"
-
-
 def shifted_days(source: Path, blocks: int) -> list[tuple[date, bytes]]:
     """The sensor data as blocks times its days, one day's lines each, in order: block k is the data
     with every date moved k times its span later (5 days of data, 10 blocks: 50 days)."""
     by_day: dict[date, list[list[bytes]]] = {}
     for line in source.read_bytes().splitlines(keepends=True):
         fields = line.split(b",", 2)
-        by_day.setdefault(sensor_date(fields[1].decode()), []).append(fields)
+        by_day.setdefault(parse_date(fields[1].decode()), []).append(fields)
     span = (max(by_day) - min(by_day)).days + 1
     days = []
     for block in range(blocks):
         for day in sorted(by_day):
             moved = day + timedelta(days=block * span)
-            text = as_sensor_date(moved).encode()
+            text = format_date(moved).encode()
             days.append((moved, b"".join(b",".join((resid, text, rest)) for resid, _, rest in by_day[day])))
     return days
 
@@ -198,7 +180,7 @@ def busiest_day(source: Path) -> tuple[str, int]:
             day = line.split(",")[1]
             days[day] = days.get(day, 0) + 1
     busiest = max(days, key=days.get)
-    return sensor_date(busiest).isoformat(), days[busiest]
+    return parse_date(busiest).isoformat(), days[busiest]
 
 
 # ---- Delta tables, read with deltalake (as every reader outside Spark) ---------------------------------
@@ -302,7 +284,7 @@ def duck_daily_csv(folder: Path, day: str, target: Path) -> Callable:
     """The daily SQL in DuckDB over every CSV file of folder (no partitions: it reads them all)."""
     query = (
         f"COPY (SELECT resid, date, {daily_aggregates()} FROM {sensor_scan(folder)} "
-        f"WHERE strptime(date, '%m/%d/%y')::DATE = DATE '{day}' GROUP BY resid, date) TO '{target}'"
+        f"WHERE strptime(date, '{DATE_STRPTIME}')::DATE = DATE '{day}' GROUP BY resid, date) TO '{target}'"
     )
     return lambda duck: duck.execute(query)
 
