@@ -17,31 +17,21 @@ Run one day by hand: `airflow dags test oil_daily_stats 2014-03-10`.
 
 from __future__ import annotations
 
-from airflow.sdk import Param, dag
-
 from include import settings
 from include.airflow.assets import DAILY_STATS
-from include.airflow.dag_defaults import DATA_START, DEFAULT_ARGS, TAGS
+from include.airflow.dag_defaults import optional_param, pipeline_dag
 from include.airflow.spark_task import spark_job
 
 LAYOUT = settings.Layout()
 
 
-@dag(
-    dag_id="oil_daily_stats",
-    doc_md=__doc__,
+@pipeline_dag(
+    "oil_daily_stats",
+    __doc__,
+    tags=["batch"],
     schedule="@daily",
-    start_date=DATA_START,
-    catchup=False,
-    tags=[*TAGS, "batch"],
-    default_args=DEFAULT_ARGS,
     params={
-        "day": Param(
-            None,
-            type=["null", "string"],
-            format="date",
-            description="day to compute (YYYY-MM-DD); empty: the run's logical date",
-        ),
+        "day": optional_param("string", "day to compute (YYYY-MM-DD); empty: the run's logical date", format="date"),
     },
 )
 def oil_daily_stats():

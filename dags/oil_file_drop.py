@@ -21,32 +21,26 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import Param, dag, task
+from airflow.sdk import Param, task
 
 from include import settings
 from include.airflow.assets import SENSOR_LANDING
-from include.airflow.dag_defaults import DEFAULT_ARGS, TAGS
+from include.airflow.dag_defaults import optional_param, pipeline_dag
 
 REPLAY_START = pendulum.parse(settings.REPLAY_START)
 DROP_EVERY = timedelta(minutes=settings.DROP_EVERY_MINUTES)
 
 
-@dag(
-    dag_id="oil_file_drop",
-    doc_md=__doc__,
-    schedule=DROP_EVERY,
+@pipeline_dag(
+    "oil_file_drop",
+    __doc__,
+    tags=["streaming"],
     start_date=REPLAY_START,
-    catchup=False,
+    schedule=DROP_EVERY,
     max_active_runs=1,
-    tags=[*TAGS, "streaming"],
-    default_args=DEFAULT_ARGS,
     params={
-        "slice_index": Param(
-            None,
-            type=["null", "integer"],
-            minimum=0,
-            maximum=1_000_000,
-            description="slice to drop; empty: derived from the run's logical date",
+        "slice_index": optional_param(
+            "integer", "slice to drop; empty: derived from the run's logical date", minimum=0, maximum=1_000_000
         ),
         "slice_minutes": Param(
             settings.SLICE_MINUTES,

@@ -18,11 +18,11 @@ Run by hand: `airflow dags test oil_stage`.
 
 from __future__ import annotations
 
-from airflow.sdk import dag, task
+from airflow.sdk import task
 
 from include import settings
 from include.airflow.assets import STAGED_INPUTS
-from include.airflow.dag_defaults import DATA_START, DEFAULT_ARGS, TAGS
+from include.airflow.dag_defaults import pipeline_dag
 
 DESTINATIONS = {
     settings.SENSOR_FILE: settings.Layout().sensor_source,
@@ -31,14 +31,11 @@ DESTINATIONS = {
 }
 
 
-@dag(
-    dag_id="oil_stage",
-    doc_md=__doc__,
+@pipeline_dag(
+    "oil_stage",
+    __doc__,
+    tags=["staging"],
     schedule=None,
-    start_date=DATA_START,
-    catchup=False,
-    tags=[*TAGS, "staging"],
-    default_args=DEFAULT_ARGS,
     max_active_runs=1,
 )
 def oil_stage():

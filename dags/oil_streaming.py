@@ -28,30 +28,27 @@ Run by hand: `airflow dags test oil_streaming`.
 
 from __future__ import annotations
 
-from airflow.sdk import Param, dag
+from airflow.sdk import Param
 from airflow.timetables.assets import AssetOrTimeSchedule
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from include import settings
 from include.airflow.assets import ALERTS, ALERTS_ENRICHED, SENSOR_LANDING
-from include.airflow.dag_defaults import DATA_START, DEFAULT_ARGS, TAGS
+from include.airflow.dag_defaults import pipeline_dag
 from include.airflow.spark_task import spark_job
 from include.storage.webhdfs import hdfs_path
 
 LAYOUT = settings.Layout()
 
 
-@dag(
-    dag_id="oil_streaming",
-    doc_md=__doc__,
+@pipeline_dag(
+    "oil_streaming",
+    __doc__,
+    tags=["streaming"],
     schedule=AssetOrTimeSchedule(
         timetable=CronTriggerTimetable(settings.STREAM_CRON, timezone="UTC"), assets=SENSOR_LANDING
     ),
-    start_date=DATA_START,
-    catchup=False,
     max_active_runs=1,  # the checkpoints admit one writer
-    tags=[*TAGS, "streaming"],
-    default_args=DEFAULT_ARGS,
     params={
         "threshold": Param(
             settings.ALERT_PSI_THRESHOLD,

@@ -17,30 +17,23 @@ Run it by hand: `airflow dags test oil_table_maintenance`.
 
 from __future__ import annotations
 
-from airflow.sdk import dag
-
 from include import settings
-from include.airflow.dag_defaults import DATA_START, DEFAULT_ARGS, TAGS
+from include.airflow.dag_defaults import pipeline_dag
 from include.airflow.spark_task import spark_job
 
-LAYOUT = settings.Layout()
 
-
-@dag(
-    dag_id="oil_table_maintenance",
-    doc_md=__doc__,
+@pipeline_dag(
+    "oil_table_maintenance",
+    __doc__,
+    tags=["maintenance"],
     schedule="@daily",
-    start_date=DATA_START,
-    catchup=False,
     max_active_runs=1,
-    tags=[*TAGS, "maintenance"],
-    default_args=DEFAULT_ARGS,
 )
 def oil_table_maintenance():
     spark_job(
         "table_maintenance",
         "table_maintenance",
-        ["--root", LAYOUT.root, "--retain-hours", str(settings.VACUUM_RETAIN_HOURS)],
+        ["--root", settings.STORAGE_ROOT, "--retain-hours", str(settings.VACUUM_RETAIN_HOURS)],
     )
 
 

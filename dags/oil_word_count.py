@@ -20,24 +20,21 @@ run counts only what is sent while it runs.
 
 from __future__ import annotations
 
-from airflow.sdk import Param, dag
+from airflow.sdk import Param
 
 from include import settings
-from include.airflow.dag_defaults import DATA_START, DEFAULT_ARGS, TAGS
+from include.airflow.dag_defaults import pipeline_dag
 from include.airflow.spark_task import spark_job
 
 LAYOUT = settings.Layout()
 
 
-@dag(
-    dag_id="oil_word_count",
-    doc_md=__doc__,
+@pipeline_dag(
+    "oil_word_count",
+    __doc__,
+    tags=["streaming", "lecture"],
     schedule=None,
-    start_date=DATA_START,
-    catchup=False,
     max_active_runs=1,  # one listener on the port, one writer of the output
-    tags=[*TAGS, "streaming", "lecture"],
-    default_args=DEFAULT_ARGS,
     params={
         "host": Param(
             "localhost",

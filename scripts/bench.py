@@ -714,6 +714,11 @@ def target_lines(results: dict) -> list[str]:
     return ["### Against the targets", "", *lines, ""] if lines else []
 
 
+def section(title: str, figures: dict, intro: str | None = None, *table: str) -> list[str]:
+    """A section's head: its title, when it was measured, what it measures, then its table's header lines."""
+    return [f"### {title}", "", stamp(figures), *([intro] if intro else []), "", *table]
+
+
 def markdown(results: dict) -> str:
     m = results["machine"]
     lines = [
@@ -725,17 +730,15 @@ def markdown(results: dict) -> str:
         *target_lines(results),
     ]
     if throughput := results.get("throughput"):
-        lines += [
-            "### 1–2. Query throughput, Spark (local[2], one session) vs DuckDB (2 threads)",
-            "",
-            stamp(throughput),
+        lines += section(
+            "1–2. Query throughput, Spark (local[2], one session) vs DuckDB (2 threads)",
+            throughput,
             "Alert job: one availableNow run on new tables; rows = lines read. Daily statistics: the busiest day,"
             " over the readings table the distinct run filled; rows = that day's readings (the partition it reads).",
-            "",
             "| job | input | scale | rows | readings stored | Spark s | Spark rows/s | DuckDB s | DuckDB rows/s "
             "| Spark/DuckDB | DuckDB on the Delta day s |",
             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-        ]
+        )
         lines += [
             f"| {f['job']} | {INPUTS[f['input']]} | {f['scale']}x | {f['rows']:,} | {f['readings_stored']:,} | "
             f"{f['spark_s']} | {f['spark_rows_per_s']:,} | {f['duckdb_s']} | {f['duckdb_rows_per_s']:,} | "
@@ -744,24 +747,22 @@ def markdown(results: dict) -> str:
         ]
         lines.append("")
     if submit := results.get("submit"):
-        lines += [
-            "### 1. Whole spark-submit (JVM start included), pumps renamed per copy",
-            "",
-            stamp(submit),
-            "",
+        lines += section(
+            "1. Whole spark-submit (JVM start included), pumps renamed per copy",
+            submit,
+            None,
             "| job | scale | wall s |",
             "|---|---:|---:|",
-        ]
+        )
         lines += [f"| {f['job']} | {f['scale']}x | {f['wall_s']} |" for f in submit["figures"]]
         lines.append("")
     if growth := results.get("growth"):
         runs = " | ".join(f"run {run}" for run in growth["run_s"])
         before, after = growth["tables_before_maintenance"], growth["tables_after_maintenance"]
+        lines += section(
+            f"3. A growing stream: {growth['drops']} drops of {growth['rows_per_drop']} rows, one run each (s)", growth
+        )
         lines += [
-            f"### 3. A growing stream: {growth['drops']} drops of {growth['rows_per_drop']} rows, one run each (s)",
-            "",
-            stamp(growth),
-            "",
             f"| {runs} | last/run 10 (5-run medians) |",
             "|" + "---:|" * (len(growth["run_s"]) + 1),
             "| " + " | ".join(str(t) for t in growth["run_s"].values()) + f" | {growth['last_over_run10']} |",
@@ -781,16 +782,14 @@ def markdown(results: dict) -> str:
         ]
         lines.append("")
     if history := results.get("history"):
-        lines += [
-            f"### 4. Daily statistics as history grows: {history['days']} days, one drop and one alert run a day",
-            "",
-            stamp(history),
+        lines += section(
+            f"4. Daily statistics as history grows: {history['days']} days, one drop and one alert run a day",
+            history,
             "The data's 5 days shifted by 5 days at a time; the daily job timed on the readings table,"
             " DuckDB's daily SQL over every CSV file landed so far beside it.",
-            "",
             "| after days of drops | day | readings of the day | readings table files | Spark s | DuckDB (all CSV) s |",
             "|---:|---|---:|---:|---:|---:|",
-        ]
+        )
         lines += [
             f"| {f['after_days']} | {f['day']} | {f['day_rows']:,} | {f['readings_files']} | {f['spark_s']} | "
             f"{f['duckdb_csv_s']} |"
@@ -804,26 +803,21 @@ def markdown(results: dict) -> str:
             "",
         ]
     if latency := results.get("latency"):
+        lines += section("5. Drop-to-alert latency through Airflow (scheduler, Asset-triggered streaming run)", latency)
         lines += [
-            "### 5. Drop-to-alert latency through Airflow (scheduler, Asset-triggered streaming run)",
-            "",
-            stamp(latency),
-            "",
             f"p50 **{latency['p50_s']} s**, p95 **{latency['p95_s']} s** over {latency['drops_measured']} drops "
             f"(all: {latency['all_s']}).",
             "",
         ]
     if parse := results.get("parse"):
-        lines += [
-            "### 6. DAG parse time, ms (a fresh process per file; folder: `airflow dags report`)",
-            "",
-            stamp(parse),
+        lines += section(
+            "6. DAG parse time, ms (a fresh process per file; folder: `airflow dags report`)",
+            parse,
             "As the dag-processor parses: its modules loaded and the file's Airflow imports pre-imported, "
             "as `[dag_processor] parsing_pre_import_modules` does. Cold: only `airflow.sdk` imported.",
-            "",
             "| file | as the dag-processor | cold | pyspark imported |",
             "|---|---:|---:|---|",
-        ]
+        )
         lines += [
             f"| `{name}` | {f['processor_ms']} | {f['cold_ms']} | {'yes' if f['pyspark'] else 'no'} |"
             for name, f in parse["per_file"].items()

@@ -60,12 +60,27 @@ from include.spark.readings import (
     with_status,
 )
 from include.spark.rules import low_pressure, low_pressure_alerts
-from include.spark.spark_runtime import checkpoint_id, checkpoint_is_empty, get_session, run_main
+from include.spark.spark_runtime import (
+    add_streaming_options,
+    checkpoint_id,
+    checkpoint_is_empty,
+    get_session,
+    job_parser,
+    run_main,
+)
 
 RUN_SCHEMA = (
     "finished_at timestamp, micro_batches int, lines_read long, alerts_written long, lines_quarantined long,"
     " readings_new long, readings_repeated long"
 )
+
+
+REQUIRED_ARGUMENTS = {
+    "--source": "landing directory of sensor CSV files",
+    "--output": "Delta table of the alerts",
+    "--quarantine": "Delta table of the lines set aside",
+    "--checkpoints": "folder of the query's checkpoint",
+}
 
 
 def finite_float(text: str) -> float:
@@ -77,25 +92,15 @@ def finite_float(text: str) -> float:
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--source", required=True, help="landing directory of sensor CSV files")
-    parser.add_argument("--output", required=True, help="Delta table of the alerts")
-    parser.add_argument("--quarantine", required=True, help="Delta table of the lines set aside")
-    parser.add_argument("--checkpoints", required=True, help="folder of the query's checkpoint")
+    parser = job_parser(__doc__, REQUIRED_ARGUMENTS)
     parser.add_argument(
         "--readings", default=None, help="Delta table of every reading (default: readings/ beside OUTPUT)"
     )
     parser.add_argument(
         "--threshold", type=finite_float, default=settings.ALERT_PSI_THRESHOLD, help="psi below this alerts"
     )
-    parser.add_argument("--max-files-per-trigger", type=int, default=None, help="files per micro-batch")
     parser.add_argument("--runs", default=None, help="Delta log of this job's runs (default: runs/ beside OUTPUT)")
-    parser.add_argument(
-        "--lock-wait",
-        type=float,
-        default=settings.CHECKPOINT_LOCK_WAIT_SECONDS,
-        help="seconds to wait for a busy checkpoint",
-    )
+    add_streaming_options(parser)
     return parser.parse_args(argv)
 
 

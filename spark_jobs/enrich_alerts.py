@@ -30,11 +30,10 @@ from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from include import settings
 from include.schemas import MAINT, VENDOR, spark_schema
 from include.spark import tables
 from include.spark.checkpoint_lock import checkpoint_lock
-from include.spark.spark_runtime import checkpoint_is_empty, get_session, run_main
+from include.spark.spark_runtime import add_streaming_options, checkpoint_is_empty, get_session, job_parser, run_main
 
 ENRICHED_COLUMNS = (
     "resid",
@@ -94,20 +93,18 @@ def reference_report(vendors: DataFrame, maintenance: DataFrame) -> list[str]:
     return lines
 
 
+REQUIRED_ARGUMENTS = {
+    "--alerts": "Delta table of the alerts",
+    "--vendor": "sensorvendor.csv",
+    "--maint": "sensormaint.csv",
+    "--output": "Delta table of the enriched alerts",
+    "--checkpoint": "checkpoint folder of this query",
+}
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--alerts", required=True, help="Delta table of the alerts")
-    parser.add_argument("--vendor", required=True, help="sensorvendor.csv")
-    parser.add_argument("--maint", required=True, help="sensormaint.csv")
-    parser.add_argument("--output", required=True, help="Delta table of the enriched alerts")
-    parser.add_argument("--checkpoint", required=True, help="checkpoint folder of this query")
-    parser.add_argument("--max-files-per-trigger", type=int, default=None, help="files per micro-batch")
-    parser.add_argument(
-        "--lock-wait",
-        type=float,
-        default=settings.CHECKPOINT_LOCK_WAIT_SECONDS,
-        help="seconds to wait for a busy checkpoint",
-    )
+    parser = job_parser(__doc__, REQUIRED_ARGUMENTS)
+    add_streaming_options(parser)
     return parser.parse_args(argv)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
@@ -72,6 +73,25 @@ def checkpoint_is_empty(spark: SparkSession, checkpoint: str) -> bool:
 
 class JobFailed(Exception):
     """A failure the job has already put in one line: what failed, and where."""
+
+
+def job_parser(description: str | None, required: dict[str, str]) -> argparse.ArgumentParser:
+    """A job's command line: its required arguments (--name: help), the rest added by the job."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    for name, help_text in required.items():
+        parser.add_argument(name, required=True, help=help_text)
+    return parser
+
+
+def add_streaming_options(parser: argparse.ArgumentParser) -> None:
+    """What every checkpointed streaming job takes: its micro-batch size and how long to wait for its lock."""
+    parser.add_argument("--max-files-per-trigger", type=int, default=None, help="files per micro-batch")
+    parser.add_argument(
+        "--lock-wait",
+        type=float,
+        default=settings.CHECKPOINT_LOCK_WAIT_SECONDS,
+        help="seconds to wait for a busy checkpoint",
+    )
 
 
 def run_main(job: str, main: Callable[[], int]) -> int:
