@@ -58,6 +58,7 @@ def local_pipeline(spark, tmp_path_factory: pytest.TempPathFactory, data_dir: Pa
     return {"layout": run_in_process(root, data_dir), "root": root}
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook, which reads the groups
 def pytest_collection_modifyitems(items) -> None:
     for item in items:
         folder = Path(item.path).resolve().relative_to(TESTS_DIR).parts[0]
