@@ -136,9 +136,22 @@ def test_the_rest_api_answers_only_with_a_login(api_server):
     assert "dags" in api_server.api().get("/api/v2/dags")  # with the generated password: in
 
 
+def resolved_connection(env: dict[str, str], conn_id: str) -> list:
+    """host, port, login and password of a connection as a task in env resolves it (through its hook)."""
+    code = (
+        "import json, sys; from airflow.providers.apache.hdfs.hooks.webhdfs import WebHDFSHook; "
+        "c = WebHDFSHook.get_connection(sys.argv[1]); print(json.dumps([c.host, c.port, c.login, c.password]))"
+    )
+    result = subprocess.run([str(BIN_DIR / "python"), "-c", code, conn_id], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.splitlines()[-1])
+
+
 def test_no_secret_in_the_logs_of_a_run(api_server, tmp_path):
     """A run whose connections and Airflow keys hold passwords: none of them, nor the admin password,
-    shows in its output or task logs."""
+    shows in its output or task logs. The planted Spark connection is the one the run used (its master in
+    the spark-submit command); the planted WebHDFS one resolves, in the run's environment, to its password
+    (this run, on a local root, does not open WebHDFS)."""
     planted = {name: secrets.token_urlsafe(16) for name in ("spark", "webhdfs", "jwt", "api")}
     planted["admin"] = api_server.password()
     # An empty root: the daily job starts Spark with the planted connection, finds no readings and says so.
@@ -147,7 +160,7 @@ def test_no_secret_in_the_logs_of_a_run(api_server, tmp_path):
         **api_server.env(),
         "OIL_STORAGE_ROOT": root.as_uri(),
         "AIRFLOW_CONN_SPARK_DEFAULT": json.dumps(
-            {"conn_type": "spark", "host": "local[2]", "login": "oil", "password": planted["spark"]}
+            {"conn_type": "spark", "host": "local[1]", "login": "oil", "password": planted["spark"]}  # not the default
         ),
         "AIRFLOW_CONN_WEBHDFS_DEFAULT": json.dumps(
             {"conn_type": "webhdfs", "host": "localhost", "port": 9870, "login": "oil", "password": planted["webhdfs"]}
@@ -166,5 +179,7 @@ def test_no_secret_in_the_logs_of_a_run(api_server, tmp_path):
     logs = [path for path in (api_server.home / "logs").rglob("*") if path.is_file()]
     texts = [result.stdout, result.stderr, *(path.read_text(errors="replace") for path in logs)]
     assert any("daily_stats: 2014-03-10: no readings table yet" in text for text in texts)  # Spark ran
+    assert any(re.search(r"Spark-Submit cmd: \S*spark-submit --master local\[1\] ", text) for text in texts)
+    assert resolved_connection(env, "webhdfs_default") == ["localhost", 9870, "oil", planted["webhdfs"]]
     for name, secret in planted.items():
         assert not any(secret in text for text in texts), f"the {name} secret shows in the output of a run"
