@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import threading
 from collections import Counter, defaultdict
 from datetime import datetime, timezone
@@ -141,6 +142,12 @@ def last_run(runs: list[dict]) -> dict | None:
     return run
 
 
+def first_line(error: BaseException) -> str:
+    """An error's first line, without the terminal colour codes deltalake's messages carry."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(error)).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 # ---- reading the outputs ------------------------------------------------------------------------
 class MonitorData:
     """The pipeline's outputs under a storage root, each read once per version."""
@@ -153,16 +160,22 @@ class MonitorData:
 
     def rows(self, output: str, columns: tuple[str, ...]) -> list[dict]:
         """The rows of the table output/<output> (only the given columns); [] when it is not there yet."""
+        path = self.layout.output(output)
         try:
-            table = DeltaTable(self.layout.output(output))
+            table = DeltaTable(path)
         except TableNotFoundError:
             return []
+        except OSError as error:  # deltalake's error for storage it cannot reach (a NameNode down)
+            raise ConnectionError(f"{path}: {first_line(error)}") from error
         key = f"{output}:{','.join(columns)}"
         with self._lock:
             cached = self._cache.get(key)
         if cached and cached[0] == table.version():
             return cached[1]
-        rows = table.to_pyarrow_table(columns=list(columns)).to_pylist()
+        try:
+            rows = table.to_pyarrow_table(columns=list(columns)).to_pylist()
+        except OSError as error:
+            raise ConnectionError(f"{path}: {first_line(error)}") from error
         with self._lock:
             self._cache[key] = (table.version(), rows)
         return rows
@@ -184,13 +197,14 @@ class MonitorData:
         if not names:
             return None
         newest = f"{self.layout.stream}/{max(names)}"
+        key = (newest, self.storage.version(newest))  # a drop re-run over other input rewrites the same name
         with self._lock:
             cached = self._cache.get("stream")
-        if cached and cached[0] == (newest,):
+        if cached and cached[0] == key:
             return cached[1]
         moment = newest_reading(self.storage.read_bytes(newest))
         with self._lock:
-            self._cache["stream"] = ((newest,), moment)
+            self._cache["stream"] = (key, moment)
         return moment
 
     # ---- what the endpoints return ----

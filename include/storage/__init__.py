@@ -18,6 +18,7 @@ from include.settings import local_path, uri_scheme
 class Storage(Protocol):
     def exists(self, uri: str) -> bool: ...
     def read_bytes(self, uri: str) -> bytes: ...
+    def version(self, uri: str) -> tuple: ...
     def makedirs(self, uri: str) -> None: ...
     def list_names(self, uri: str) -> list[str]: ...
     def write_atomic(self, uri: str, data: bytes) -> None: ...
@@ -40,6 +41,11 @@ class LocalStorage:
 
     def read_bytes(self, uri: str) -> bytes:
         return self._path(uri).read_bytes()
+
+    def version(self, uri: str) -> tuple:
+        """What changes when the file is written again (a rename brings a new inode and mtime)."""
+        stat = self._path(uri).stat()
+        return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
 
     def makedirs(self, uri: str) -> None:
         self._path(uri).mkdir(parents=True, exist_ok=True)

@@ -112,6 +112,16 @@ class WebHdfsStorage:
 
         return self._call("read", path, read)
 
+    def version(self, uri: str) -> tuple:
+        """What changes when the file is written again (a rename brings a new file id and time)."""
+        path = hdfs_path(uri)
+
+        def version(client) -> tuple:
+            status = client.status(path)
+            return (status["fileId"], status["modificationTime"], status["length"])
+
+        return self._call("status", path, version)
+
     def makedirs(self, uri: str) -> None:
         path = hdfs_path(uri)
         self._call("makedirs", path, lambda c: c.makedirs(path))

@@ -51,12 +51,6 @@ def test_landing_files_on_unreachable_webhdfs_are_a_503_naming_its_address(down)
     assert f"not reachable through WebHDFS at {down['webhdfs']}" in detail
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=OSError,
-    reason="bug: deltalake raises a plain OSError (not ConnectionError) for a NameNode that refuses, so "
-    "answer() lets it through and every route answers 500, not 503",
-)
 @pytest.mark.parametrize("route", ["alerts", "pumps", "status", "daily"])
 def test_every_route_on_an_unreachable_namenode_is_a_503_naming_the_storage(down, route):
     """Each route's answer with the Delta tables' NameNode down: 503, one line, the root's host:port in it."""

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pyarrow as pa
-import pytest
 from deltalake import write_deltalake
 
 from include.monitor.pump_monitor import MonitorData
@@ -58,11 +57,6 @@ def test_status_follows_new_landed_files_and_new_runs(tmp_path):
     assert appended["newest_reading"] == landed["newest_reading"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: MonitorData.newest_landed_reading caches by the newest file's name only, so a file rewritten "
-    "under the same name is not read again until the api-server restarts",
-)
 def test_a_landed_file_rewritten_with_other_readings_is_read_again(tmp_path):
     """A drop re-run over changed input rewrites its file under the same name (put_if_changed): the newest
     reading is that file's new content."""
