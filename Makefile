@@ -25,7 +25,7 @@ demo: setup  ## the whole pipeline through airflow dags test on OIL_DATA_DIR (de
 	$(PYTHON) scripts/demo.py
 
 test: setup lint  ## lint, then the whole test suite (real Spark, HDFS, Airflow, cluster); what CI runs
-	$(PYTHON) -m pytest -n 2 --dist loadgroup
+	$(PYTHON) -m pytest -n 2
 
 # The inner loop: the tests that need no server (unit tests, DAG integrity, the monitor's data on one
 # in-process run of the whole data set), about 2 minutes on 2 cores.

@@ -16,7 +16,7 @@ from include.replay.sample_data import generate
 REAL_DATA_DIR = settings.PROJECT_DIR.parent / "shared" / "data" / "mapr"
 ARTIFACTS = settings.VAR_DIR / "artifacts"
 TESTS_DIR = Path(__file__).resolve().parent
-# `make test` runs two pytest-xdist workers (--dist loadgroup): each lane runs in one worker, in file order.
+# `make test` runs two pytest-xdist workers: each lane runs in one worker, in file order.
 # A lane keeps together the tests that share a server or stop one (the HDFS NameNode, the fault-test HDFS,
 # the Spark cluster, the Airflow stack); the other folders share the in-process Spark session.
 LANES = {"airflow": "airflow", "hdfs": "servers", "cluster": "servers", "reliability": "servers"}
@@ -58,11 +58,24 @@ def local_pipeline(spark, tmp_path_factory: pytest.TempPathFactory, data_dir: Pa
     return {"layout": run_in_process(root, data_dir), "root": root}
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook, which reads the groups
-def pytest_collection_modifyitems(items) -> None:
-    for item in items:
-        folder = Path(item.path).resolve().relative_to(TESTS_DIR).parts[0]
-        item.add_marker(pytest.mark.xdist_group(LANES.get(folder, "spark")))
+def lane_of(nodeid: str) -> str:
+    """tests/<folder>/...: the lane of the folder (`spark` for the folders not named in LANES)."""
+    parts = nodeid.split("/")
+    return LANES.get(parts[1] if len(parts) > 2 else "", "spark")
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own choice of scheduler
+def pytest_xdist_make_scheduler(config, log):
+    """pytest-xdist's scope scheduling with the lanes as scopes: a lane's tests run in one worker, in order.
+    (Its xdist_group marks do not group under pytest 9: xdist 3.8 sets a node id attribute pytest 9 no
+    longer reads.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class LaneScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return lane_of(nodeid)
+
+    return LaneScheduling(config, log)
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
