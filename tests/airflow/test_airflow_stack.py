@@ -8,6 +8,7 @@ the rest of the data and backfills the daily statistics.
 from __future__ import annotations
 
 import time
+import urllib.parse
 from collections import Counter
 from datetime import datetime
 
@@ -250,6 +251,11 @@ def test_cleared_runs_run_again_and_change_nothing(airflow_stack, replayed, spar
         for dag_id, run_id in cleared.items():
             clear_run(s, dag_id, run_id)
         states = {dag_id: s.api.wait_run(dag_id, run_id, timeout=600) for dag_id, run_id in cleared.items()}
+        # A drop past the replay's end: the run succeeds, its task is skipped, nothing lands.
+        past = s.api.trigger("oil_file_drop", {"slice_index": 999, "slice_minutes": s.replay.span})
+        assert s.api.wait_run("oil_file_drop", past, timeout=300) == "success"
+        runs = f"/api/v2/dags/oil_file_drop/dagRuns/{urllib.parse.quote(past, safe='')}"
+        assert [ti["state"] for ti in s.api.get(f"{runs}/taskInstances")["task_instances"]] == ["skipped"]
     finally:
         s.api.set_paused("oil_file_drop", True)
     assert states == dict.fromkeys(cleared, "success"), states
