@@ -215,20 +215,24 @@ def replayed(airflow_stack) -> dict:
 
 
 def land_whole_replay(s) -> None:
-    """Every slice in the landing directory: the ones the schedule has not dropped (before its start, and
-    the rest of the replay) by manual runs of oil_file_drop with the slice_index param."""
+    """Every slice in the landing directory. The schedule's drops (tested above) stop; the slices they
+    did not drop are written by the drop task's own code, all but the last, which a manual run of
+    oil_file_drop (slice_index param) drops: one drop run, not one per slice (each costs a task run)."""
+    from include.replay.file_drop import drop
+
     s.api.set_paused("oil_streaming", True)  # not needed from here on; leaves the CPU to the backfill
-    wanted = set(range(s.replay.count)) & set(s.replay.slices)
-    for index in sorted(wanted - s.landed()):
-        s.api.trigger("oil_file_drop", {"slice_index": index, "slice_minutes": s.replay.span})
-    wait_for("every slice landed", lambda: wanted <= s.landed(), timeout=300, interval=2)
     active = ("queued", "running")
-    wait_for(
-        "no drop running",
-        lambda: not [r for r in s.api.dag_runs("oil_file_drop") if r["state"] in active],
-        timeout=120,
-        interval=2,
-    )
+
+    def no_drop_running() -> bool:
+        return not [r for r in s.api.dag_runs("oil_file_drop") if r["state"] in active]
+
+    wanted = sorted(set(range(s.replay.count)) & set(s.replay.slices))
+    missing = [index for index in wanted if index not in s.landed()] or wanted[-1:]
+    for index in missing[:-1]:
+        assert drop(s.layout, index, s.replay.span).written, index
+    s.api.trigger("oil_file_drop", {"slice_index": missing[-1], "slice_minutes": s.replay.span})
+    wait_for("every slice landed", lambda: set(wanted) <= s.landed(), timeout=300, interval=2)
+    wait_for("no drop running", no_drop_running, timeout=120, interval=2)
     s.api.set_paused("oil_file_drop", True)  # the replay is complete
     failed = [r for r in s.api.dag_runs("oil_file_drop") if r["state"] == "failed"]
     assert not failed, failed

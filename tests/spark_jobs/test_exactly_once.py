@@ -30,7 +30,7 @@ def test_one_slice_gives_the_oracle(spark, local_pipeline, data_dir):
 
 @pytest.mark.parametrize(
     ("slices", "stream_every", "max_files"),
-    [(5, 1, None), (37, 10, 3)],
+    [(5, 1, None), (37, 37, 3)],
     ids=["5-slices-one-run-each", "37-slices-3-files-per-batch"],
 )
 def test_any_batching_gives_the_oracle(spark, tmp_path, data_dir, slices, stream_every, max_files):
