@@ -16,7 +16,6 @@ from include.replay.sample_data import generate
 
 REAL_DATA_DIR = settings.PROJECT_DIR.parent / "shared" / "data" / "mapr"
 ARTIFACTS = settings.VAR_DIR / "artifacts"
-TESTS_DIR = Path(__file__).resolve().parent
 # `make test` runs two pytest-xdist workers; each lane runs in one worker, in file order. A lane keeps
 # together the tests that share a server or stop one (the HDFS NameNode, the fault tests' own HDFS, the
 # Spark cluster, the Airflow stack); the other folders share the whole-data-set run of the session.

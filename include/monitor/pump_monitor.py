@@ -161,20 +161,17 @@ class MonitorData:
     def rows(self, output: str, columns: tuple[str, ...]) -> list[dict]:
         """The rows of the table output/<output> (only the given columns); [] when it is not there yet."""
         path = self.layout.output(output)
+        key = f"{output}:{','.join(columns)}"
         try:
             table = DeltaTable(path)
+            with self._lock:
+                cached = self._cache.get(key)
+            if cached and cached[0] == table.version():
+                return cached[1]
+            rows = table.to_pyarrow_table(columns=list(columns)).to_pylist()
         except TableNotFoundError:
             return []
         except OSError as error:  # deltalake's error for storage it cannot reach (a NameNode down)
-            raise ConnectionError(f"{path}: {first_line(error)}") from error
-        key = f"{output}:{','.join(columns)}"
-        with self._lock:
-            cached = self._cache.get(key)
-        if cached and cached[0] == table.version():
-            return cached[1]
-        try:
-            rows = table.to_pyarrow_table(columns=list(columns)).to_pylist()
-        except OSError as error:
             raise ConnectionError(f"{path}: {first_line(error)}") from error
         with self._lock:
             self._cache[key] = (table.version(), rows)
