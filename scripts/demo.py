@@ -4,7 +4,7 @@ stage -> every slice dropped, the streaming DAG after each drop -> daily statist
 day in the data -> a report of the outputs. Inputs: OIL_DATA_DIR (default: the generated sample);
 storage: OIL_STORAGE_ROOT (default: var/storage). `make demo` runs it.
 
-    PYTHONPATH=. .venv/bin/python scripts/demo.py [--slice-minutes 1440]
+    PYTHONPATH=. .venv/bin/python scripts/demo.py [--slice-minutes 1440] [--days 2]
 """
 
 from __future__ import annotations
@@ -39,6 +39,12 @@ def main() -> int:
         default=1440,
         help="sensor time per dropped file (default: one day, so one drop per day)",
     )
+    parser.add_argument(
+        "--days",
+        type=int,
+        default=None,
+        help="daily statistics of the first DAYS days of the data only (default: every day)",
+    )
     args = parser.parse_args()
     data_dir = ensure_data_dir()
     env = airflow_env()
@@ -59,7 +65,7 @@ def main() -> int:
             ),
         )
         step("oil_streaming (alerts, enrichment)", lambda: dags_test("oil_streaming", env, log=LOG))
-    for day in days:
+    for day in days[: args.days]:
         step(
             f"oil_daily_stats {day}",
             lambda d=day: dags_test("oil_daily_stats", env, logical_date=d.isoformat(), log=LOG),

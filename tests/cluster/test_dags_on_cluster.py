@@ -2,7 +2,8 @@
 standalone cluster over a real HDFS, in the lecture's /sparkdata/oil: only the connection and the root
 change. The outputs equal the oracle, the files land where the lecture puts them, the pump monitor reads
 them through WebHDFS, the master's /json/ lists the applications as finished, and a worker killed with
-SIGKILL in the middle of a job changes nothing.
+SIGKILL in the middle of a job changes nothing. The daily statistics of STAT_DAYS days prove the job on the
+cluster (one application a day, as the other days): the in-process run and tests/airflow do every day.
 
 One run for all of it (the longest fixture of the suite): the in-process run of tests/conftest.py covers
 the jobs on local storage, tests/airflow the scheduler's path.
@@ -27,6 +28,7 @@ from tests.pipeline_run import WHOLE_DATA_SET_MINUTES, assert_equal_to_the_oracl
 from testsupport import oracle
 
 LECTURE_ROOT = f"{NAMENODE}/sparkdata/oil"
+STAT_DAYS = 2  # make demo --days: the first two days' statistics
 
 
 def listing(path: str) -> dict[str, tuple[str, int]]:
@@ -38,9 +40,10 @@ def listing(path: str) -> dict[str, tuple[str, int]]:
 
 
 def pumps_per_day(data_dir) -> Counter:
-    """ISO day -> rows of the oracle's daily statistics (one daily-stats application per day)."""
+    """ISO day -> rows of the oracle's daily statistics, for the STAT_DAYS days the demo computes."""
     stats = oracle.daily_stats(oracle.readings(data_dir / settings.SENSOR_FILE))
-    return Counter(datetime.strptime(date, "%m/%d/%y").date().isoformat() for _, date in stats)
+    every_day = Counter(datetime.strptime(date, "%m/%d/%y").date().isoformat() for _, date in stats)
+    return Counter({day: every_day[day] for day in sorted(every_day)[:STAT_DAYS]})
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +58,8 @@ def cluster_pipeline(spark_cluster, hdfs_server, webhdfs_connection, tmp_path_fa
         LECTURE_ROOT,
         "--slice-minutes",
         WHOLE_DATA_SET_MINUTES,
+        "--days",
+        str(STAT_DAYS),
         AIRFLOW_CONN_SPARK_DEFAULT=CLUSTER_SPARK_CONN,
     )
     apps = [app for app in spark_cluster.state()["completedapps"] if app["id"] not in before]
@@ -62,11 +67,11 @@ def cluster_pipeline(spark_cluster, hdfs_server, webhdfs_connection, tmp_path_fa
 
 
 def test_outputs_on_the_cluster_equal_the_oracle(spark, cluster_pipeline, data_dir):
-    assert_equal_to_the_oracle(outputs(spark, cluster_pipeline["layout"]), data_dir)
+    assert_equal_to_the_oracle(outputs(spark, cluster_pipeline["layout"]), data_dir, STAT_DAYS)
     # the lecture-like report at the end of make demo
     readings = oracle.readings(data_dir / settings.SENSOR_FILE)
     assert f"alerts: {len(oracle.alerts(readings))} rows" in cluster_pipeline["stdout"]
-    assert f"daily_stats: {len(oracle.daily_stats(readings))} rows" in cluster_pipeline["stdout"]
+    assert f"daily_stats: {sum(pumps_per_day(data_dir).values())} rows" in cluster_pipeline["stdout"]
 
 
 def test_the_master_lists_every_job_as_a_finished_application(cluster_pipeline, data_dir):
@@ -101,16 +106,25 @@ def test_files_land_where_the_lecture_puts_them(cluster_pipeline, data_dir):
     assert sum(length for _, length in dropped.values()) == size[settings.SENSOR_FILE]  # every byte, once
 
 
-def test_pump_monitor_reads_the_outputs_on_hdfs(cluster_pipeline, local_pipeline):
+def test_pump_monitor_reads_the_outputs_on_hdfs(cluster_pipeline, local_pipeline, data_dir):
     """The pump monitor's data through WebHDFS equals the local run's (which tests/plugins checks against
     the oracle): the sinks' committed files, the partitioned statistics, the runs, the landed files."""
     from include.monitor.pump_monitor import RUN_COLUMNS, MonitorData
 
     on_hdfs, local = MonitorData(LECTURE_ROOT), MonitorData(local_pipeline["root"].as_uri())
     assert on_hdfs.alerts(100) == local.alerts(100) and on_hdfs.alerts(100)["total"]
-    assert on_hdfs.pumps() == local.pumps() and on_hdfs.pumps()["pumps"]
-    for resid in local.known_pumps():
-        assert on_hdfs.daily(resid) == local.daily(resid)
+    # the same pumps in the same order (by alerts), each with its days of statistics on HDFS (STAT_DAYS)
+    stat_days = {datetime.fromisoformat(day).strftime("%-m/%-d/%y") for day in pumps_per_day(data_dir)}
+    readings = oracle.readings(data_dir / settings.SENSOR_FILE)
+    days = Counter(resid for resid, date in oracle.daily_stats(readings) if date in stat_days)
+    pumps = [{**pump, "days": days[pump["resid"]]} for pump in local.pumps()["pumps"]]
+    assert on_hdfs.pumps()["pumps"] == pumps and pumps
+    for resid in local.known_pumps():  # the days with statistics on HDFS (STAT_DAYS) equal the local run's
+        days, local_days = on_hdfs.daily(resid)["days"], local.daily(resid)["days"]
+        computed = {day["day"] for day in days if day["avg"] is not None}
+        assert computed and [day for day in local_days if day["day"] in computed] == [
+            day for day in days if day["day"] in computed
+        ]
     now = datetime.now(timezone.utc)
     assert on_hdfs.status(now)["newest_reading"] == local.status(now)["newest_reading"]
     assert on_hdfs.status(now)["last_run"] is not None
@@ -166,5 +180,5 @@ def test_a_worker_killed_during_a_job_changes_nothing(spark, spark_cluster, clus
     assert app["id"] in {a["id"] for a in state["completedapps"]}
     # Spark rescheduled onto the other worker, or the task failed clearly and its retry did the day
     assert f"daily_stats: {day}: {pumps} (pump, day) rows written" in log.read_text()
-    assert_equal_to_the_oracle(outputs(spark, cluster_pipeline["layout"]), data_dir)
+    assert_equal_to_the_oracle(outputs(spark, cluster_pipeline["layout"]), data_dir, STAT_DAYS)
     assert spark_cluster.ready()
