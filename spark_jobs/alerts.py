@@ -26,8 +26,10 @@ micro-batches, lines read, alerts written, lines quarantined, readings new and r
 from __future__ import annotations
 
 import argparse
+import gzip
 import math
 import sys
+import zlib
 from collections import Counter
 from datetime import datetime, timezone
 
@@ -40,12 +42,17 @@ from include.schemas import SENSOR, SENSOR_COLUMNS, spark_schema
 from include.spark import tables
 from include.spark.checkpoint_lock import checkpoint_lock
 from include.spark.readings import (
+    BROKEN_GZIP,
     CONFLICT,
     CONFLICT_REASON,
     DAY,
+    FILE_TIME,
+    GZIP_MAGIC,
     LINE_ORDER,
+    MISNAMED_GZIP,
     NEW,
     QUARANTINE_KEY,
+    RAW_BYTES,
     RAW_LINE,
     REASON,
     REPEAT,
@@ -57,6 +64,8 @@ from include.spark.readings import (
     quarantine_entries,
     quarantine_records,
     sensor_line_stream,
+    text_lines,
+    why_not_read,
     with_status,
 )
 from include.spark.rules import low_pressure, low_pressure_alerts
@@ -64,8 +73,10 @@ from include.spark.spark_runtime import (
     add_streaming_options,
     checkpoint_id,
     checkpoint_is_empty,
+    first_bytes,
     get_session,
     job_parser,
+    list_folder,
     run_main,
 )
 
@@ -108,6 +119,12 @@ def beside(output: str, name: str) -> str:
     return f"{output.rstrip('/').rsplit('/', 1)[0]}/{name}"
 
 
+def parsed(batch: DataFrame) -> DataFrame:
+    """Every line of a micro-batch parsed once and checked, kept for the writes that follow."""
+    lines = is_valid(parse_lines(batch.withColumn(LINE_ORDER, F.monotonically_increasing_id())))
+    return lines.persist(StorageLevel.MEMORY_AND_DISK)
+
+
 class AlertBatches:
     """The foreachBatch function: one micro-batch of landed lines into the three tables, counted."""
 
@@ -117,21 +134,51 @@ class AlertBatches:
         self.counts: Counter = Counter()
         self.batch_ids: list[int] = []
         self.failure: Exception | None = None
+        self.not_read: list[tuple[str, str]] = []  # (file name, why) of the landing directory
 
     def __call__(self, batch: DataFrame, batch_id: int) -> None:
         self.batch_ids.append(batch_id)
-        # Every line parsed once, kept for the writes that follow.
-        lines = is_valid(parse_lines(batch.withColumn(LINE_ORDER, F.monotonically_increasing_id())))
-        lines = lines.persist(StorageLevel.MEMORY_AND_DISK)
+        lines = parsed(batch)
+        misnamed: list[tuple] = []
         try:
-            self._write(lines, batch_id)
+            # The batch's files, from the parsed lines (cached by this first action); .csv.gz is Hadoop's.
+            files = [row[0] for row in lines.select(SOURCE_FILE).distinct().collect()]
+            gzipped = [
+                name for name in files if not name.endswith(".gz") and first_bytes(self.spark, name, 2) == GZIP_MAGIC
+            ]
+            if gzipped:  # rare: parse again, with their decompressed lines
+                lines.unpersist()
+                batch, misnamed = self._decompress(batch, gzipped)
+                lines = parsed(batch)
+            self._write(lines, batch_id, misnamed)
         except Exception as error:
             self.failure = error  # Spark wraps it in a long StreamingQueryException: main says this one
             raise
         finally:
             lines.unpersist()
 
-    def _write(self, lines: DataFrame, batch_id: int) -> None:
+    def _decompress(self, batch: DataFrame, misnamed: list[str]) -> tuple[DataFrame, list[tuple]]:
+        """.csv files whose bytes are gzip: their lines as Spark read them are garbage. Their decompressed
+        lines replace them, and one quarantine record each says so (or that it does not decompress)."""
+        spark = self.spark
+        records, decompressed = [], []
+        for name in misnamed:
+            (time,) = batch.where(F.col(SOURCE_FILE) == name).select(FILE_TIME).first() or (None,)
+            (content,) = spark.read.format("binaryFile").load(name).select("content").first()
+            try:
+                file_lines, reason = text_lines(gzip.decompress(bytes(content))), MISNAMED_GZIP
+            except (OSError, EOFError, zlib.error) as error:
+                file_lines, reason = [], BROKEN_GZIP.format(error=error)
+            records.append((name, f"<{len(content)} bytes of gzip data>", None, reason))
+            decompressed += [(bytearray(line), name, time) for line in file_lines]
+        kept = batch.where(~F.col(SOURCE_FILE).isin(misnamed))
+        if decompressed:
+            schema = f"value binary, {SOURCE_FILE} string, {FILE_TIME} timestamp"
+            rows = spark.createDataFrame(decompressed, schema).withColumn("value", F.col("value").cast("string"))
+            kept = kept.unionByName(rows)
+        return kept, records
+
+    def _write(self, lines: DataFrame, batch_id: int, misnamed: list[tuple]) -> None:
         spark, args = self.spark, self.args
         if self.writer_id is None:
             self.writer_id = f"oil-alerts-{checkpoint_id(spark, self.checkpoint)}"
@@ -148,15 +195,20 @@ class AlertBatches:
             low = low_pressure(args.threshold)
             counts = classified.groupBy(STATUS).agg(F.count(F.lit(1)).alias("n"), F.count_if(low).alias("low"))
             statuses = {row[STATUS]: (row["n"], row["low"]) for row in counts.collect()}
-            lines_read = lines.count()
+            lines_read = lines.count() + len(misnamed)  # a misnamed gzip file counts as one line set aside
             conflicting = statuses.get(CONFLICT, (0, 0))[0]
             quarantined = lines_read - sum(n for n, _ in statuses.values()) + conflicting
             conflicts = classified.where(F.col(STATUS) == CONFLICT).select(
-                SOURCE_FILE, RAW_LINE, F.lit(CONFLICT_REASON).alias(REASON)
+                SOURCE_FILE, RAW_LINE, RAW_BYTES, F.lit(CONFLICT_REASON).alias(REASON)
             )
-            rejected = quarantine_entries(quarantine_records(lines).unionByName(conflicts))
+            rejected = quarantine_records(lines).unionByName(conflicts)
+            if misnamed:
+                schema = f"{SOURCE_FILE} string, {RAW_LINE} string, {RAW_BYTES} binary, {REASON} string"
+                rejected = rejected.unionByName(spark.createDataFrame(misnamed, schema))
+            rejected = quarantine_entries(rejected)
             if quarantined:  # MERGE, not an idempotent append: after a lost checkpoint the same lines come again.
-                tables.insert_missing(spark, rejected, args.quarantine, QUARANTINE_KEY)
+                # A table of an earlier version gains the raw_bytes column (null in its older rows).
+                tables.insert_missing(spark, rejected, args.quarantine, QUARANTINE_KEY, evolve_schema=True)
             else:
                 tables.create_if_missing(spark, args.quarantine, rejected.schema)
             # A retried batch finds its appends done (same writer and batch id) and skips them; a run after
@@ -196,8 +248,16 @@ class AlertBatches:
             f" alerts_written={c['alerts_written']} lines_quarantined={c['lines_quarantined']}"
             f" readings_new={c['readings_new']} readings_repeated={c['readings_repeated']}"
             f" readings_conflicting={c['readings_conflicting']} micro_batches={len(self.batch_ids)}"
+            f" files_not_read={len(self.not_read)}"
         )
         return line + (f" (see {self.args.quarantine})" if c["lines_quarantined"] else "")
+
+    def not_read_line(self) -> str | None:
+        """The files of the landing directory the job does not read, and why: never skipped in silence."""
+        if not self.not_read:
+            return None
+        names = ", ".join(f"{name} ({why})" for name, why in self.not_read)
+        return f"alerts: not read in {self.args.source}: {names}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -229,6 +289,11 @@ def main(argv: list[str] | None = None) -> int:
             if batches.failure is None:
                 raise
             raise batches.failure from None
+    batches.not_read = [
+        (name, why) for name, folder in list_folder(spark, args.source) if (why := why_not_read(name, folder))
+    ]
+    if line := batches.not_read_line():
+        print(line)
     print(batches.summary())
     record_run(spark, runs, batches)
     return 0

@@ -11,7 +11,10 @@ in one commit, from every alert and the current files.
 Left joins: an alert whose pump has no vendor or maintenance record is kept, with nulls there,
 rather than lost; the run says how many rows lack a vendor or maintenance record, and warns of
 maintenance rows for pumps the vendor file does not know. A missing reference file fails the run
-(exit code 2) with a message naming it, before any alert is consumed.
+(exit code 2) with a message naming it, before any alert is consumed, and so does a file that
+cannot be trusted (include/spark/reference_files.py: a wrong field count, a date or number that does
+not parse, a pump listed twice in the vendor file, a last line cut short), naming its line: stage the
+corrected file and run again, every alert is then enriched with it.
 
     PYTHONPATH=. spark-submit --jars "$(ls var/delta/lib/*.jar | paste -sd,)" spark_jobs/enrich_alerts.py \\
         --alerts var/storage/output/alerts \\
@@ -31,7 +34,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from include.schemas import MAINT, VENDOR, spark_schema
-from include.spark import tables
+from include.spark import reference_files, tables
 from include.spark.checkpoint_lock import checkpoint_lock
 from include.spark.spark_runtime import add_streaming_options, checkpoint_is_empty, get_session, job_parser, run_main
 
@@ -62,10 +65,11 @@ class MissingReferenceFile(Exception):
     pass
 
 
-def read_reference(spark: SparkSession, path: str, columns: tuple[tuple[str, str], ...]) -> DataFrame:
-    """A reference CSV; a missing one is an error that names it (never an enrichment with nulls)."""
+def file_bytes(spark: SparkSession, path: str) -> tuple[str, bytes]:
+    """(its full path, its bytes) of a file; a missing one is an error that names it (never an
+    enrichment with nulls)."""
     try:
-        return spark.read.schema(spark_schema(columns)).csv(path)
+        ((full_path, content),) = spark.read.format("binaryFile").load(path).select("path", "content").collect()
     except AnalysisException as error:
         if error.getCondition() != "PATH_NOT_FOUND":
             raise
@@ -73,17 +77,29 @@ def read_reference(spark: SparkSession, path: str, columns: tuple[tuple[str, str
             f"reference file missing: {path}. Stage it (airflow dags test oil_stage) and rerun: "
             "no alert has been consumed, the next run enriches them all."
         ) from None
+    return full_path, bytes(content)
+
+
+def read_references(spark: SparkSession, vendor: str, maint: str) -> tuple[DataFrame, DataFrame, str]:
+    """The vendor and maintenance tables, checked line by line, and the digest of the two files' bytes
+    (reference_version: which files an enriched row was joined with)."""
+    (vendor_path, vendor_bytes), (maint_path, maint_bytes) = file_bytes(spark, vendor), file_bytes(spark, maint)
+    vendor_rows = reference_files.check(vendor, vendor_bytes, VENDOR, one_line_per_pump=True)
+    maint_rows = reference_files.check(maint, maint_bytes, MAINT)
+    digests = sorted([(vendor_path, vendor_bytes), (maint_path, maint_bytes)])
+    version = hashlib.sha256("".join(hashlib.sha256(b).hexdigest() for _, b in digests).encode()).hexdigest()[:16]
+    return (
+        spark.createDataFrame(vendor_rows, spark_schema(VENDOR)),
+        spark.createDataFrame(maint_rows, spark_schema(MAINT)),
+        version,
+    )
 
 
 def reference_report(vendors: DataFrame, maintenance: DataFrame) -> list[str]:
-    """What the reference files hold, and the gaps that leave nulls in (or multiply) enriched rows."""
-    vendor_counts = vendors.groupBy("resid").count()
-    twice = sorted(r.resid for r in vendor_counts.where("count > 1").collect())
+    """What the reference files hold, and the gaps that leave nulls in enriched rows."""
     unknown = maintenance.join(vendors, "resid", "left_anti").groupBy("resid").count().collect()
-    pumps, events = vendor_counts.count(), maintenance.count()
+    pumps, events = vendors.count(), maintenance.count()
     lines = [f"reference data: {pumps} pumps in the vendor file, {events} maintenance rows"]
-    if twice:
-        lines.append(f"WARNING: pumps listed more than once in the vendor file (their alerts repeat): {twice}")
     if unknown:
         rows = sum(r["count"] for r in unknown)
         lines.append(
@@ -106,12 +122,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = job_parser(__doc__, REQUIRED_ARGUMENTS)
     add_streaming_options(parser)
     return parser.parse_args(argv)
-
-
-def reference_version(spark: SparkSession, *paths: str) -> str:
-    """Digest of the reference files' bytes: which files an enriched row was joined with."""
-    digests = spark.read.format("binaryFile").load(list(paths)).select("path", F.sha2("content", 256)).collect()
-    return hashlib.sha256("".join(digest for _, digest in sorted(digests)).encode()).hexdigest()[:16]
 
 
 class EnrichBatches:
@@ -170,9 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     spark = get_session("oil-enrich-alerts")
     tables.refuse_old_outputs(spark, args.alerts, args.output)
     try:
-        vendors = read_reference(spark, args.vendor, VENDOR)
-        maintenance = read_reference(spark, args.maint, MAINT)
-    except MissingReferenceFile as error:
+        vendors, maintenance, version = read_references(spark, args.vendor, args.maint)
+    except (MissingReferenceFile, reference_files.ReferenceFileError) as error:
         print(f"enrich_alerts: {error}", file=sys.stderr)
         return 2
     for line in reference_report(vendors, maintenance):
@@ -180,7 +189,6 @@ def main(argv: list[str] | None = None) -> int:
     if not tables.is_table(spark, args.alerts):
         print(f"alerts_enriched: no alerts table yet ({args.alerts}): run the alert job first; nothing to enrich")
         return 0
-    version = reference_version(spark, args.vendor, args.maint)
     batches = EnrichBatches(spark, args.output, vendors, maintenance, version)
     reader = spark.readStream.format("delta")
     if args.max_files_per_trigger:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
+from datetime import datetime
 from pathlib import Path
 
 MEASURES = ("hz", "disp", "flow", "sedPPM", "psi", "chlPPM")
@@ -21,6 +22,38 @@ ENRICHED_COLUMNS = (
     *("pumpType", "purchaseDate", "serviceDate", "vendor"),
     *("eventDate", "technician", "description"),
 )
+
+
+# The data contract (README's table), restated: a reading that could be real.
+RESID_MAX = 64
+RESID_CHARACTERS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+PPM_MAX = 1_000_000.0
+UPPER = {"sedPPM": PPM_MAX, "chlPPM": PPM_MAX}
+
+
+def contract_reason(resid: str, date: str, time: str, measures: dict[str, float]) -> str | None:
+    """The first rule of the data contract a reading of the sensor's shape breaks (the quarantine's
+    reason), or None for a reading that could be real."""
+    if len(resid) > RESID_MAX:
+        return f"resid longer than {RESID_MAX} characters"
+    if not resid or not set(resid) <= RESID_CHARACTERS or not resid[0].isalnum() or not resid[0].isascii():
+        return "resid is not a pump id (letters, digits, _ . -, starting with a letter or digit)"
+    try:
+        datetime.strptime(date, "%m/%d/%y")
+    except ValueError:
+        return "date is not a calendar day as M/D/YY"
+    hour, _, minute = time.partition(":")
+    if not (
+        hour.isdigit() and hour.isascii() and len(hour) <= 2 and int(hour) <= 23
+        and minute.isdigit() and minute.isascii() and len(minute) == 2 and int(minute) <= 59
+    ):  # fmt: skip
+        return "time is not a time of day as H:MM (0:00 to 23:59)"
+    for name in MEASURES:
+        if measures[name] < 0:
+            return f"{name} below its minimum 0"
+        if name in UPPER and measures[name] > UPPER[name]:
+            return f"{name} above its maximum {UPPER[name]:.0f}"
+    return None
 
 
 def read_rows(path: Path) -> list[list[str]]:

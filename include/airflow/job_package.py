@@ -1,6 +1,6 @@
 """The modules the Spark jobs import, as one zip for `spark-submit --py-files`.
 
-A job imports ``include.settings``, ``include.schemas``, ``include.spark.*`` and, for some,
+A job imports ``include.settings``, ``include.schemas``, ``include.contract``, ``include.spark.*`` and, for some,
 ``spark_jobs.*``; nothing else of the project (the Airflow, replay, storage and monitor modules
 stay out). On a cluster the executors run on other hosts, where the checkout is not: the zip
 travels with the application, and Spark puts it on the Python path of the driver and of every executor.
@@ -17,7 +17,7 @@ from pathlib import Path
 from include import settings
 
 # What the jobs import, relative to the project: single modules, and packages whose *.py all go.
-MODULES = ("include/__init__.py", "include/settings.py", "include/schemas.py")
+MODULES = ("include/__init__.py", "include/settings.py", "include/schemas.py", "include/contract.py")
 PACKAGES = ("include/spark", "spark_jobs")
 # Fixed timestamps: the same sources always give the same bytes.
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)

@@ -6,6 +6,7 @@ which lines are readings. Only Spark jobs and tests import this module (it impor
 
 from __future__ import annotations
 
+import re
 from functools import reduce
 from operator import and_
 
@@ -13,16 +14,21 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.window import Window
 
+from include import contract
 from include.schemas import CORRUPT_RECORD, DATE_FORMAT, SENSOR, SENSOR_COLUMNS, SENSOR_MEASURES, ddl
 
 SOURCE_FILE = "source_file"
 FILE_TIME = "file_modification_time"
 RAW_LINE = "raw_line"
+# The line's bytes as they came (no line ending): what RAW_LINE shows as text, invalid UTF-8 replaced,
+# rebuilt exactly, so a quarantined line can be mended or dropped again as it was.
+RAW_BYTES = "raw_bytes"
 REASON = "reason"
 OCCURRENCES = "occurrences"
-# A quarantined line is kept once per file it came in, with how many times it stands there.
-QUARANTINE_KEY = (SOURCE_FILE, RAW_LINE)
-QUARANTINE_COLUMNS = (SOURCE_FILE, RAW_LINE, REASON, OCCURRENCES)
+# A quarantined line is kept once per file it came in (its bytes: two Latin-1 lines may read the same
+# as text), with how many times it stands there.
+QUARANTINE_KEY = (SOURCE_FILE, RAW_BYTES)
+QUARANTINE_COLUMNS = (SOURCE_FILE, RAW_LINE, RAW_BYTES, REASON, OCCURRENCES)
 # Readings are keyed by pump and time; the readings table is partitioned by the reading's day.
 READING_KEY = ("resid", "date", "time")
 DAY = "day"
@@ -32,10 +38,39 @@ CONFLICT_REASON = "same resid, date and time as an earlier reading, other values
 
 # PERMISSIVE keeps a malformed line whole in CORRUPT_RECORD instead of failing or dropping it.
 CSV_OPTIONS = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT_RECORD}
-# Sensor files end in .csv. Anything else in the landing directory (a copy in progress such as
-# x.csv.tmp or x.csv.part, notes) is not read; Spark itself skips names starting with . or _
-# and ending with ._COPYING_ (hdfs dfs -put).
-SENSOR_FILE_GLOB = "*.csv"
+# Sensor files end in .csv, or .csv.gz (gzip: Hadoop's codec decompresses it as it reads). Anything
+# else in the landing directory (a copy in progress such as x.csv.tmp or x.csv.part, notes) is not
+# read, and each run names it (why_not_read); Spark itself skips names starting with . or _ and ending
+# with ._COPYING_ (hdfs dfs -put).
+SENSOR_FILE_SUFFIXES = (".csv", ".csv.gz")
+SENSOR_FILE_GLOB = "*.{csv,csv.gz}"  # Hadoop's glob, for the file source's pathGlobFilter
+# Names of copies in progress, as tools write them (hdfs dfs -put, rsync, curl, browsers).
+IN_PROGRESS_SUFFIXES = ("._COPYING_", ".tmp", ".part", ".inprogress", ".crdownload")
+
+
+# A gzip stream starts with these two bytes: in a file named .csv, its lines are garbage as text.
+GZIP_MAGIC = b"\x1f\x8b"
+MISNAMED_GZIP = "gzip-compressed content in a .csv file: its lines were read decompressed (name it .csv.gz)"
+BROKEN_GZIP = "gzip-compressed content in a .csv file that does not decompress ({error}): no line read"
+
+
+def text_lines(content: bytes) -> list[bytes]:
+    """A file's lines as the text source splits them (at \\n, \\r\\n or \\r), without their endings."""
+    lines = re.split(rb"\r\n|\r|\n", content)
+    return lines[:-1] if lines and lines[-1] == b"" else lines
+
+
+def why_not_read(name: str, is_folder: bool = False) -> str | None:
+    """Why the alert job does not read an entry of the landing directory; None for a sensor file."""
+    if is_folder:
+        return "a folder"
+    if name.endswith(IN_PROGRESS_SUFFIXES) or name.startswith((".", "_")):
+        return "a copy in progress or a hidden file"
+    if not name.endswith(SENSOR_FILE_SUFFIXES):
+        return "not a sensor file name (*.csv, *.csv.gz)"
+    return None
+
+
 # What parse_lines puts where a line's bytes are not valid UTF-8.
 REPLACEMENT_CHARACTER = "\ufffd"
 # A line's place in its file's part: monotonically_increasing_id() as the file is read.
@@ -56,7 +91,11 @@ def parse_lines(lines: DataFrame) -> DataFrame:
     raw = F.when(value.startswith(BYTE_ORDER_MARK), F.substring(value, 2, MAX_LINE_CHARACTERS)).otherwise(value)
     parsed = F.from_csv(raw, ddl(SENSOR, with_corrupt_record=True), CSV_OPTIONS)
     carried = [name for name in lines.columns if name != "value"]  # e.g. the source file
-    return lines.select(*carried, raw.alias(RAW_LINE), parsed.alias("r")).select(*carried, RAW_LINE, "r.*")
+    # The text source keeps the bytes in the string as they are: cast back, they are the line's own.
+    original = F.col("value").cast("binary").alias(RAW_BYTES)
+    return lines.select(*carried, raw.alias(RAW_LINE), original, parsed.alias("r")).select(
+        *carried, RAW_LINE, RAW_BYTES, "r.*"
+    )
 
 
 def _with_source(lines: DataFrame) -> DataFrame:
@@ -93,6 +132,23 @@ def _not_finite_columns() -> Column:
     return F.concat_ws(",", *[F.when(F.isnan(c) | (F.abs(F.col(c)) == infinity), F.lit(c)) for c in SENSOR_MEASURES])
 
 
+def _contract_breaks() -> list[tuple[Column, Column]]:
+    """(broken, reason) of each rule of the data contract (include/contract.py), in its order: for lines
+    of the sensor's shape (every value present, of its type, finite)."""
+    resid, time = F.col("resid"), F.col("time")
+    breaks = [
+        (F.length(resid) > contract.RESID_MAX_LENGTH, F.lit(contract.RESID_TOO_LONG)),
+        (~resid.rlike(contract.RESID_PATTERN), F.lit(contract.RESID_CHARACTERS)),
+        (event_day().isNull(), F.lit(contract.DATE_NOT_A_DAY)),
+        (~time.rlike(contract.TIME_PATTERN), F.lit(contract.TIME_NOT_OF_DAY)),
+    ]
+    for measure, (low, high) in contract.MEASURE_BOUNDS.items():
+        breaks.append((F.col(measure) < low, F.lit(contract.below_minimum(measure))))
+        if high is not None:
+            breaks.append((F.col(measure) > high, F.lit(contract.above_maximum(measure))))
+    return breaks
+
+
 def _is_valid() -> Column:
     # Plain comparisons, not the comma lists above: this runs on every line, the lists only on bad ones.
     infinity = F.lit(float("inf"))
@@ -102,6 +158,7 @@ def _is_valid() -> Column:
         *[~F.isnan(c) & (F.abs(F.col(c)) != infinity) for c in SENSOR_MEASURES],
         # invalid UTF-8 may sit in a text column, where parsing alone would let it through
         ~F.col(RAW_LINE).contains(REPLACEMENT_CHARACTER),
+        *[~broken for broken, _ in _contract_breaks()],
     ]
     return reduce(and_, checks)
 
@@ -140,8 +197,13 @@ def with_status(readings: DataFrame, stored: DataFrame) -> DataFrame:
 
 
 def quarantine_entries(records: DataFrame) -> DataFrame:
-    """Quarantine records (SOURCE_FILE, RAW_LINE, REASON) as table rows: one per line and file, counted."""
-    return records.groupBy(*QUARANTINE_KEY).agg(F.first(REASON).alias(REASON), F.count(F.lit(1)).alias(OCCURRENCES))
+    """Quarantine records (SOURCE_FILE, RAW_LINE, RAW_BYTES, REASON) as table rows: one per line and file,
+    counted."""
+    return (
+        records.groupBy(*QUARANTINE_KEY)
+        .agg(F.first(RAW_LINE).alias(RAW_LINE), F.first(REASON).alias(REASON), F.count(F.lit(1)).alias(OCCURRENCES))
+        .select(*QUARANTINE_COLUMNS)
+    )
 
 
 def quarantine_records(df: DataFrame) -> DataFrame:
@@ -157,9 +219,12 @@ def quarantine_records(df: DataFrame) -> DataFrame:
         .when(fields != len(SENSOR), F.format_string(f"has %d fields, expected {len(SENSOR)}", fields))
         .when(F.col(CORRUPT_RECORD).isNotNull(), F.lit("a value is not of its column's type"))
         .when(_not_finite_columns() != "", F.concat(F.lit("not a finite number in "), _not_finite_columns()))
-        .otherwise(F.concat(F.lit("missing value in "), _missing_columns()))
+        .when(_missing_columns() != "", F.concat(F.lit("missing value in "), _missing_columns()))
     )
-    return df.where(~_is_valid()).select(SOURCE_FILE, RAW_LINE, reason.alias(REASON))
+    for broken, why in _contract_breaks():
+        reason = reason.when(broken, why)
+    reason = reason.otherwise(F.lit("not a reading"))  # unreachable: every test of _is_valid has its reason
+    return df.where(~_is_valid()).select(SOURCE_FILE, RAW_LINE, RAW_BYTES, reason.alias(REASON))
 
 
 def event_day(date_column: str = "date") -> Column:

@@ -49,6 +49,25 @@ def path_exists(spark: SparkSession, path: str) -> bool:
     return fs.exists(jvm_path)
 
 
+def first_bytes(spark: SparkSession, path: str, count: int) -> bytes:
+    """The first count bytes of a file (fewer in a shorter one)."""
+    fs, jvm_path = hadoop_path(spark, path)
+    stream = fs.open(jvm_path)
+    try:
+        values = [stream.read() for _ in range(count)]
+    finally:
+        stream.close()
+    return bytes(value for value in values if value >= 0)
+
+
+def list_folder(spark: SparkSession, path: str) -> list[tuple[str, bool]]:
+    """(name, is a folder) of each entry of a folder; [] for a folder not there yet."""
+    fs, jvm_path = hadoop_path(spark, path)
+    if not fs.exists(jvm_path):
+        return []
+    return sorted((status.getPath().getName(), status.isDirectory()) for status in fs.listStatus(jvm_path))
+
+
 def read_text(spark: SparkSession, path: str) -> str:
     fs, jvm_path = hadoop_path(spark, path)
     stream = fs.open(jvm_path)

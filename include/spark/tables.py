@@ -58,17 +58,20 @@ def insert_missing(
     keys: Sequence[str],
     partition_by: Sequence[str] = (),
     narrow: str | None = None,
+    evolve_schema: bool = False,
 ) -> int:
     """MERGE rows into the table at path, inserting those whose key is not there yet; the number inserted.
     Creates the table on first use. narrow: a SQL condition on the table's columns (t.<column>) that
-    holds for every row that could match (e.g. its days), so MERGE reads only those partitions."""
+    holds for every row that could match (e.g. its days), so MERGE reads only those partitions.
+    evolve_schema: columns of rows the table lacks are added to it (Delta's schema evolution)."""
     with writing(path):
         if not is_table(spark, path):
             rows.write.format("delta").partitionBy(*partition_by).save(path)
             return _last_commit_metric(spark, path, "numOutputRows")
         condition = _on_key(keys) if narrow is None else f"({_on_key(keys)}) AND ({narrow})"
         table = DeltaTable.forPath(spark, path).alias("t")
-        table.merge(rows.alias("s"), condition).whenNotMatchedInsertAll().execute()
+        merge = table.merge(rows.alias("s"), condition)
+        (merge.withSchemaEvolution() if evolve_schema else merge).whenNotMatchedInsertAll().execute()
         return _last_commit_metric(spark, path, "numTargetRowsInserted")
 
 

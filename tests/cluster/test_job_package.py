@@ -17,7 +17,7 @@ def test_the_zip_holds_what_jobs_import_and_is_built_once(tmp_path):
     assert job_package.build(tmp_path) == first  # same sources, same name: not rebuilt
     names = sorted(zipfile.ZipFile(first).namelist())
     expected = sorted(
-        ["include/__init__.py", "include/settings.py", "include/schemas.py"]
+        ["include/__init__.py", "include/settings.py", "include/schemas.py", "include/contract.py"]
         + [
             path.relative_to(settings.PROJECT_DIR).as_posix()
             for package in ("include/spark", "spark_jobs")

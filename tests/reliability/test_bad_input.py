@@ -7,6 +7,7 @@ Expected values come from plain Python (the oracle below, csv + float), not from
 from __future__ import annotations
 
 import csv
+import gzip
 import math
 import re
 from urllib.parse import urlparse
@@ -57,7 +58,10 @@ def oracle_reading(line: bytes) -> tuple | None:
         measures = [float(value) for value in fields[3:]]
     except ValueError:
         return None
-    return (*fields[:3], *measures) if all(map(math.isfinite, measures)) else None
+    if not all(map(math.isfinite, measures)):
+        return None
+    broken = oracle.contract_reason(*fields[:3], dict(zip(oracle.MEASURES, measures, strict=True)))
+    return None if broken else (*fields[:3], *measures)
 
 
 def shown_in_quarantine(line: bytes) -> str:
@@ -136,9 +140,19 @@ def test_files_that_are_not_sensor_data_are_never_half_read(spark, tmp_path, cap
     # a file cut in the middle of its last line: the cut line is quarantined, the rest is read
     (stream / "cut.csv").write_bytes(GOOD[2] + b"\n" + GOOD[3][:20])
     run(tmp_path)
-    assert summaries(capsys.readouterr().out) == [
-        {"lines_read": 4, "readings_valid": 3, "alerts_written": 2, "lines_quarantined": 1}
-    ]
+    out = capsys.readouterr().out
+    assert summaries(out) == [{"lines_read": 4, "readings_valid": 3, "alerts_written": 2, "lines_quarantined": 1}]
+    # nothing skipped in silence: every file not read is named, with why
+    in_progress = "a copy in progress or a hidden file"
+    assert (
+        f"alerts: not read in {stream}: .b.csv.inprogress ({in_progress}), _b.csv ({in_progress}), "
+        + (
+            f"b.csv._COPYING_ ({in_progress}), b.csv.part ({in_progress}), b.csv.tmp ({in_progress}), "
+            "notes.txt (not a sensor file name (*.csv, *.csv.gz))\n"
+        )
+        in out
+    )
+    assert " files_not_read=6" in out
     assert rows(spark, tmp_path / "quarantine", ["raw_line", "reason"]) == [
         ("P2,3/10/14,1:05,10.4", "has 4 fields, expected 9")
     ]
@@ -178,3 +192,44 @@ def test_a_dirty_source_goes_through_the_file_drop_to_alerts_and_quarantine(spar
     assert summaries(capsys.readouterr().out) == [expected["summary"]]
     assert rows(spark, tmp_path / "alerts", oracle.SENSOR_COLUMNS) == expected["alerts"]
     assert rows(spark, tmp_path / "quarantine", ["raw_line"]) == [(line,) for line in expected["quarantine"]]
+
+
+def test_a_gzip_delivery_is_read_like_a_csv_once(spark, tmp_path, capsys):
+    stream = tmp_path / "stream"
+    stream.mkdir()
+    (stream / "sensor_a.csv").write_bytes(b"\n".join(GOOD[:2]) + b"\n")
+    (stream / "sensor_b.csv.gz").write_bytes(gzip.compress(b"\n".join(GOOD[2:]) + b"\n"))
+    run(tmp_path)
+    run(tmp_path)  # nothing new
+    expected = expected_outcome(GOOD)
+    assert summaries(capsys.readouterr().out) == [
+        expected["summary"],
+        {"lines_read": 0, "readings_valid": 0, "alerts_written": 0, "lines_quarantined": 0},
+    ]
+    assert rows(spark, tmp_path / "alerts", oracle.SENSOR_COLUMNS) == expected["alerts"]
+
+
+def test_gzip_bytes_in_a_csv_are_one_quarantine_record_and_their_readings_are_read(spark, tmp_path, capsys):
+    stream = tmp_path / "stream"
+    stream.mkdir()
+    packed = gzip.compress(b"\n".join(GOOD) + b"\n")
+    (stream / "sensor_gz.csv").write_bytes(packed)
+    (stream / "sensor_cut.csv").write_bytes(packed[:30])  # cut short: does not decompress
+    run(tmp_path)
+    run(tmp_path)  # nothing new, nothing twice
+
+    expected = expected_outcome(GOOD)  # the readings of the decompressed file; one record per gzip file
+    assert summaries(capsys.readouterr().out) == [
+        {**expected["summary"], "lines_read": len(GOOD) + 2, "lines_quarantined": 2},
+        {"lines_read": 0, "readings_valid": 0, "alerts_written": 0, "lines_quarantined": 0},
+    ]
+    assert rows(spark, tmp_path / "alerts", oracle.SENSOR_COLUMNS) == expected["alerts"]
+    records = spark.read.format("delta").load(str(tmp_path / "quarantine")).collect()
+    got = sorted((urlparse(r.source_file).path.rsplit("/", 1)[-1], r.raw_line, r.reason) for r in records)
+    assert got[1] == (
+        "sensor_gz.csv",
+        f"<{len(packed)} bytes of gzip data>",
+        "gzip-compressed content in a .csv file: its lines were read decompressed (name it .csv.gz)",
+    )
+    assert got[0][:2] == ("sensor_cut.csv", "<30 bytes of gzip data>")
+    assert got[0][2].startswith("gzip-compressed content in a .csv file that does not decompress (")

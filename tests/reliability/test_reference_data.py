@@ -1,6 +1,7 @@
 """Reference data problems give a clear message and a defined result, never a silent loss of alerts:
 a pump missing from the vendor file or without maintenance is kept with nulls, maintenance rows of
-an unknown pump are reported, a missing reference file fails the run naming it and consumes nothing."""
+an unknown pump are reported, a missing reference file fails the run naming it and consumes nothing, and
+so does a file that cannot be trusted (naming its line), until the corrected one is staged."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import re
 
 import pytest
 
-from include.schemas import MAINT, SENSOR, VENDOR, spark_schema
-from spark_jobs.enrich_alerts import main, reference_report
+from include.schemas import SENSOR, VENDOR, spark_schema
+from spark_jobs.enrich_alerts import main
 from testsupport import oracle
 
 ALERTS = [
@@ -67,16 +68,80 @@ def test_gaps_in_the_reference_files_keep_every_alert_with_nulls_and_say_so(spar
     assert COUNTS.findall(out) == [(str(without_maintenance), str(without_vendor), str(len(expected)))]
 
 
-def test_a_pump_listed_twice_in_the_vendor_file_is_reported(spark):
-    vendors = spark.createDataFrame(
-        [("P1", "A", "1/1/10", "1/1/11", "V1", 0.0, 0.0), ("P1", "B", "1/1/10", "1/1/11", "V2", 0.0, 0.0)],
-        spark_schema(VENDOR),
+# Reference files that cannot be trusted: (file, its content, the line the job prints on stderr).
+UNTRUSTED = {
+    "wrong-field-count": (
+        "sensorvendor.csv",
+        [VENDOR_LINES[0], "P2,HYDROPUMP,5/25/08,9/26/09,GENPUMP,29.6"],
+        "sensorvendor.csv: line 2: has 6 fields, expected 7 (resid,pumpType,purchaseDate,serviceDate,vendor,"
+        "longitude,latitude)",
+    ),
+    "date-not-a-date": (
+        "sensormaint.csv",
+        ["P1,3/35/11,J.Thomas,Install", *MAINT_LINES[1:]],
+        "sensormaint.csv: line 1: eventDate '3/35/11' is not a date as M/D/YY",
+    ),
+    "not-a-number": (
+        "sensorvendor.csv",
+        [VENDOR_LINES[0], "P2,HYDROPUMP,5/25/08,9/26/09,GENPUMP,north,-91.1"],
+        "sensorvendor.csv: line 2: longitude 'north' is not a number",
+    ),
+    "pump-listed-twice": (
+        "sensorvendor.csv",
+        [*VENDOR_LINES, "P1,HYDROPUMP,1/1/12,1/1/13,OTHER,29.6,-91.1"],
+        "sensorvendor.csv: line 3: pump P1 is listed again (first on line 1)",
+    ),
+}
+
+
+def fails_naming_the_line(spark, tmp_path, capsys, case: str) -> list[str]:
+    """The job's arguments, after a run on the untrusted file of case failed as it should."""
+    name, lines, message = UNTRUSTED[case]
+    args = setup(spark, tmp_path)
+    (tmp_path / name).write_text("".join(f"{line}\n" for line in lines))
+    assert main(args) == 2
+    assert capsys.readouterr().err.splitlines()[0] == f"enrich_alerts: {tmp_path}/{message}"
+    assert not (tmp_path / "checkpoint").exists() and not (tmp_path / "enriched").exists()  # nothing consumed
+    return args
+
+
+@pytest.mark.parametrize("case", UNTRUSTED, ids=list(UNTRUSTED))
+def test_an_untrusted_reference_file_fails_naming_its_line(spark, tmp_path, capsys, case):
+    fails_naming_the_line(spark, tmp_path, capsys, case)
+
+
+def test_staging_the_corrected_file_heals_the_enrichment(spark, tmp_path, capsys):
+    good = "".join(f"{line}\n" for line in VENDOR_LINES)
+    args = fails_naming_the_line(spark, tmp_path, capsys, "pump-listed-twice")
+    (tmp_path / "sensorvendor.csv").write_text(good)  # the corrected file is staged: every alert is enriched
+    assert main(args) == 0
+    assert enriched_rows(spark, tmp_path) == oracle.enriched(
+        ALERTS, tmp_path / "sensorvendor.csv", tmp_path / "sensormaint.csv"
     )
-    maintenance = spark.createDataFrame([("P1", "3/15/11", "J.Thomas", "Install")], spark_schema(MAINT))
-    assert reference_report(vendors, maintenance) == [
-        "reference data: 1 pumps in the vendor file, 1 maintenance rows",
-        "WARNING: pumps listed more than once in the vendor file (their alerts repeat): ['P1']",
+
+
+def test_a_cut_last_line_fails_the_run(spark, tmp_path, capsys):
+    args = setup(spark, tmp_path)
+    maint = tmp_path / "sensormaint.csv"
+    maint.write_bytes(maint.read_bytes()[:-12])  # a copy stopped in the last line
+    assert main(args) == 2
+    assert capsys.readouterr().err.splitlines()[0] == (
+        f"enrich_alerts: {maint}: line 4: the last line has no line ending: the file is cut short (stage it again)"
+    )
+
+
+def test_a_header_maps_the_columns_by_name_in_any_order(spark, tmp_path):
+    args = setup(spark, tmp_path)
+    canonical = tmp_path / "canonical.csv"
+    canonical.write_text("".join(f"{line}\n" for line in VENDOR_LINES))
+    order = [6, 4, 0, 2, 1, 3, 5]  # latitude, vendor, resid, purchaseDate, pumpType, serviceDate, longitude
+    names = [name for name, _ in VENDOR]
+    shuffled = [",".join(names[i] for i in order)] + [
+        ",".join(line.split(",")[i] for i in order) for line in VENDOR_LINES
     ]
+    (tmp_path / "sensorvendor.csv").write_text("".join(f"{line}\n" for line in shuffled))
+    assert main(args) == 0
+    assert enriched_rows(spark, tmp_path) == oracle.enriched(ALERTS, canonical, tmp_path / "sensormaint.csv")
 
 
 @pytest.mark.parametrize("missing", ["sensorvendor.csv", "sensormaint.csv"])
