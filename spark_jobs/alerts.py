@@ -77,6 +77,7 @@ from include.spark.spark_runtime import (
     get_session,
     job_parser,
     list_folder,
+    read_file,
     run_main,
 )
 
@@ -163,10 +164,9 @@ class AlertBatches:
         spark = self.spark
         records, decompressed = [], []
         for name in misnamed:
-            (time,) = batch.where(F.col(SOURCE_FILE) == name).select(FILE_TIME).first() or (None,)
-            (content,) = spark.read.format("binaryFile").load(name).select("content").first()
+            _, time, content = read_file(spark, name)  # its time as the file source gives it
             try:
-                file_lines, reason = text_lines(gzip.decompress(bytes(content))), MISNAMED_GZIP
+                file_lines, reason = text_lines(gzip.decompress(content)), MISNAMED_GZIP
             except (OSError, EOFError, zlib.error) as error:
                 file_lines, reason = [], BROKEN_GZIP.format(error=error)
             records.append((name, f"<{len(content)} bytes of gzip data>", None, reason))

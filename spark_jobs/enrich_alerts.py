@@ -36,7 +36,14 @@ from pyspark.sql import functions as F
 from include.schemas import MAINT, VENDOR, spark_schema
 from include.spark import reference_files, tables
 from include.spark.checkpoint_lock import checkpoint_lock
-from include.spark.spark_runtime import add_streaming_options, checkpoint_is_empty, get_session, job_parser, run_main
+from include.spark.spark_runtime import (
+    add_streaming_options,
+    checkpoint_is_empty,
+    get_session,
+    job_parser,
+    read_file,
+    run_main,
+)
 
 ENRICHED_COLUMNS = (
     "resid",
@@ -69,7 +76,7 @@ def file_bytes(spark: SparkSession, path: str) -> tuple[str, bytes]:
     """(its full path, its bytes) of a file; a missing one is an error that names it (never an
     enrichment with nulls)."""
     try:
-        ((full_path, content),) = spark.read.format("binaryFile").load(path).select("path", "content").collect()
+        full_path, _, content = read_file(spark, path)
     except AnalysisException as error:
         if error.getCondition() != "PATH_NOT_FOUND":
             raise
@@ -77,7 +84,7 @@ def file_bytes(spark: SparkSession, path: str) -> tuple[str, bytes]:
             f"reference file missing: {path}. Stage it (airflow dags test oil_stage) and rerun: "
             "no alert has been consumed, the next run enriches them all."
         ) from None
-    return full_path, bytes(content)
+    return full_path, content
 
 
 def read_references(spark: SparkSession, vendor: str, maint: str) -> tuple[DataFrame, DataFrame, str]:

@@ -54,10 +54,9 @@ def check(path: str, content: bytes, columns: tuple[tuple[str, str], ...], one_l
         pairs = zip(columns, values, strict=True)
         rows.append(tuple(_value(refuse, number, name, kind, value) for (name, kind), value in pairs))
         resid = values[0]
-        if one_line_per_pump:
-            if resid in seen:
-                raise refuse(number, f"pump {resid} is listed again (first on line {seen[resid]})")
-            seen[resid] = number
+        if one_line_per_pump and resid in seen:
+            raise refuse(number, f"pump {resid} is listed again (first on line {seen[resid]})")
+        seen.setdefault(resid, number)
     return rows
 
 

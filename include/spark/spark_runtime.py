@@ -10,6 +10,7 @@ import traceback
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.streaming import StreamingQuery
@@ -58,6 +59,15 @@ def first_bytes(spark: SparkSession, path: str, count: int) -> bytes:
     finally:
         stream.close()
     return bytes(value for value in values if value >= 0)
+
+
+def read_file(spark: SparkSession, path: str) -> tuple[str, datetime, bytes]:
+    """(full path, modification time, bytes) of one small file, read on the driver (Spark's binaryFile
+    source); AnalysisException PATH_NOT_FOUND for a file that is not there."""
+    ((full_path, modified, content),) = (
+        spark.read.format("binaryFile").load(path).select("path", "modificationTime", "content").collect()
+    )
+    return full_path, modified, bytes(content)
 
 
 def list_folder(spark: SparkSession, path: str) -> list[tuple[str, bool]]:
