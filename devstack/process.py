@@ -115,7 +115,18 @@ def alive(pid: int) -> bool:
         if os.waitpid(pid, os.WNOHANG)[0] == pid:
             return False
     fields = _stat(pid)
-    return bool(fields) and fields[0] != "Z"
+    if not fields:
+        return False
+    # A JVM's main thread shows as a zombie ("Z") while its other threads still exit and hold its
+    # sockets open: it is gone only when no thread but the leader is left.
+    return fields[0] != "Z" or _threads(pid) > 1
+
+
+def _threads(pid: int) -> int:
+    try:
+        return len(os.listdir(f"/proc/{pid}/task"))
+    except OSError:
+        return 0
 
 
 def terminate(
@@ -370,6 +381,9 @@ class Supervisor:
         """Stop the daemon and every process under it; the pids stopped ([] when it did not run)."""
         found = [pid for pid in [self.running_pid(daemon), *find(*daemon.markers)] if pid]
         stopped = terminate(found, f"the {daemon.title}", self.stop_timeout, groups=True, say=self.say)
+        if found and daemon.ports:  # stopped means its ports are free for the next up
+            closed = f"the {daemon.title}'s ports closed"
+            wait_for(closed, lambda: not taken_ports(daemon.ports), self.stop_timeout, interval=0.1)
         for pid in dict.fromkeys(found):
             self.say(f"stopped the {daemon.title} (pid {pid})")
         self.pid_file(daemon).unlink(missing_ok=True)

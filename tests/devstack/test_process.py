@@ -48,6 +48,23 @@ def child():
             proc.wait()
 
 
+# Its main thread exits and another goes on, as a JVM's main thread may while the JVM shuts down.
+LEADER_GONE_THREAD_LEFT = (
+    "import ctypes, threading, time; threading.Thread(target=time.sleep, args=(60,)).start(); "
+    "ctypes.CDLL(None).pthread_exit(None)"
+)
+
+
+def test_a_process_is_alive_while_any_of_its_threads_runs(child):
+    proc, _ = child(LEADER_GONE_THREAD_LEFT)
+    process.wait_for("the leader thread gone", lambda: process._stat(proc.pid)[0] == "Z", timeout=10, interval=0.05)
+
+    assert process.alive(proc.pid)  # its sockets and files are still open
+
+    proc.kill()
+    process.wait_for("the process gone", lambda: not process.alive(proc.pid), timeout=10, interval=0.05)
+
+
 def test_find_alive_terminate(child):
     proc, mark = child()
     process.wait_for("the child's command line", lambda: process.find(mark), timeout=10, interval=0.05)
