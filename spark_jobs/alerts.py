@@ -182,7 +182,10 @@ class AlertBatches:
         spark, args = self.spark, self.args
         if self.writer_id is None:
             self.writer_id = f"oil-alerts-{checkpoint_id(spark, self.checkpoint)}"
-        readings = lines.where("valid").withColumn(DAY, event_day())
+        # What classifying a reading needs, not its raw text and bytes: they would travel through the
+        # shuffle of every reading, and only a conflicting one is quarantined with them (joined back).
+        carried = [*SENSOR_COLUMNS, SOURCE_FILE, FILE_TIME, LINE_ORDER]
+        readings = lines.where("valid").select(*carried).withColumn(DAY, event_day())
         days = tables.distinct_values(readings, DAY)
         stored = tables.read(spark, args.readings)
         if stored is None:
@@ -198,10 +201,14 @@ class AlertBatches:
             lines_read = lines.count() + len(misnamed)  # a misnamed gzip file counts as one line set aside
             conflicting = statuses.get(CONFLICT, (0, 0))[0]
             quarantined = lines_read - sum(n for n, _ in statuses.values()) + conflicting
-            conflicts = classified.where(F.col(STATUS) == CONFLICT).select(
-                SOURCE_FILE, RAW_LINE, RAW_BYTES, F.lit(CONFLICT_REASON).alias(REASON)
-            )
-            rejected = quarantine_records(lines).unionByName(conflicts)
+            rejected = quarantine_records(lines)
+            if conflicting:  # their lines' text and bytes, by their place in the batch (few: broadcast)
+                conflicts = F.broadcast(classified.where(F.col(STATUS) == CONFLICT).select(LINE_ORDER))
+                rejected = rejected.unionByName(
+                    conflicts.join(lines.select(LINE_ORDER, SOURCE_FILE, RAW_LINE, RAW_BYTES), LINE_ORDER).select(
+                        SOURCE_FILE, RAW_LINE, RAW_BYTES, F.lit(CONFLICT_REASON).alias(REASON)
+                    )
+                )
             if misnamed:
                 schema = f"{SOURCE_FILE} string, {RAW_LINE} string, {RAW_BYTES} binary, {REASON} string"
                 rejected = rejected.unionByName(spark.createDataFrame(misnamed, schema))

@@ -24,6 +24,7 @@ RAW_LINE = "raw_line"
 # rebuilt exactly, so a quarantined line can be mended or dropped again as it was.
 RAW_BYTES = "raw_bytes"
 REASON = "reason"
+VALID = "valid"  # is_valid's column: the line is a reading under the contract
 OCCURRENCES = "occurrences"
 # A quarantined line is kept once per file it came in (its bytes: two Latin-1 lines may read the same
 # as text), with how many times it stands there.
@@ -170,7 +171,7 @@ def valid_readings(df: DataFrame) -> DataFrame:
 
 def is_valid(df: DataFrame) -> DataFrame:
     """The parsed lines with a boolean column `valid` (the split valid_readings/quarantine_records make)."""
-    return df.withColumn("valid", _is_valid())
+    return df.withColumn(VALID, _is_valid())
 
 
 def with_status(readings: DataFrame, stored: DataFrame) -> DataFrame:
@@ -224,7 +225,8 @@ def quarantine_records(df: DataFrame) -> DataFrame:
     for broken, why in _contract_breaks():
         reason = reason.when(broken, why)
     reason = reason.otherwise(F.lit("not a reading"))  # unreachable: every test of _is_valid has its reason
-    return df.where(~_is_valid()).select(SOURCE_FILE, RAW_LINE, RAW_BYTES, reason.alias(REASON))
+    invalid = ~F.col(VALID) if VALID in df.columns else ~_is_valid()  # is_valid's column: computed once
+    return df.where(invalid).select(SOURCE_FILE, RAW_LINE, RAW_BYTES, reason.alias(REASON))
 
 
 def event_day(date_column: str = "date") -> Column:
