@@ -709,7 +709,9 @@ def throughput_of(checkout: Path, data: Path, scales: list[int], runs: int) -> l
 def bench_compare(ref: str, data: Path, scales: list[int], runs: int, rounds: int) -> dict:
     """REF's throughput and this checkout's on the same data, in alternation (before, after, before, ...):
     each figure the median of every timed run of its side, and the change."""
-    label = git("log", "-1", "--format=%h %s", ref).strip()[:100]
+    label = git("log", "-1", "--format=%h", ref).strip()
+    dirty = " with uncommitted changes" if git("status", "--porcelain", "--untracked-files=no").strip() else ""
+    after_label = git("log", "-1", "--format=%h").strip() + dirty
     sides = {"before": checkout_of(ref), "after": settings.PROJECT_DIR}
     times: dict[str, dict[tuple, list[float]]] = {side: {} for side in sides}
 
@@ -718,7 +720,7 @@ def bench_compare(ref: str, data: Path, scales: list[int], runs: int, rounds: in
 
     for round_number in range(1, rounds + 1):
         for side, checkout in sides.items():
-            say(f"compare round {round_number}/{rounds}: {side} = {label if side == 'before' else 'this checkout'}")
+            say(f"compare round {round_number}/{rounds}: {side} = {label if side == 'before' else after_label}")
             for figure in throughput_of(checkout, data, scales, runs):
                 times[side].setdefault(key(figure), []).extend(figure["spark_runs_s"])
     figures = []
@@ -735,7 +737,7 @@ def bench_compare(ref: str, data: Path, scales: list[int], runs: int, rounds: in
                 }
             )
             say(f"compare {job} ({kind}) {scale}x: {before_s:.2f} s -> {after_s:.2f} s, {change:+} %")
-    return {"ref": label, "figures": figures, "measured": measured(runs * rounds)}
+    return {"ref": label, "after": after_label, "figures": figures, "measured": measured(runs * rounds)}
 
 
 def machine() -> dict:
@@ -819,7 +821,8 @@ def markdown(results: dict) -> str:
         lines.append("")
     if compared := results.get(COMPARED):
         lines += section(
-            f"Before and after a change: `{compared['ref']}` (before) and this checkout (after)",
+            f"Before and after a change: `{compared['ref']}` (before) and `{compared.get('after', 'this checkout')}`"
+            " (after)",
             compared,
             "The throughput section of each, in alternation (before, after, before, ...) in one run (`make bench"
             ' BENCH_ARGS="--compare REF"`); Spark seconds, the median of every timed run of each side.',
