@@ -44,7 +44,6 @@ from include.spark.checkpoint_lock import checkpoint_lock
 from include.spark.readings import (
     BROKEN_GZIP,
     CONFLICT,
-    CONFLICT_REASON,
     DAY,
     FILE_TIME,
     GZIP_MAGIC,
@@ -58,6 +57,7 @@ from include.spark.readings import (
     REPEAT,
     SOURCE_FILE,
     STATUS,
+    conflict_records,
     event_day,
     is_valid,
     parse_lines,
@@ -183,7 +183,7 @@ class AlertBatches:
         if self.writer_id is None:
             self.writer_id = f"oil-alerts-{checkpoint_id(spark, self.checkpoint)}"
         # What classifying a reading needs, not its raw text and bytes: they would travel through the
-        # shuffle of every reading, and only a conflicting one is quarantined with them (joined back).
+        # shuffle of every reading, and only a conflicting one is quarantined with them (conflict_records).
         carried = [*SENSOR_COLUMNS, SOURCE_FILE, FILE_TIME, LINE_ORDER]
         readings = lines.where("valid").select(*carried).withColumn(DAY, event_day())
         days = tables.distinct_values(readings, DAY)
@@ -202,13 +202,8 @@ class AlertBatches:
             conflicting = statuses.get(CONFLICT, (0, 0))[0]
             quarantined = lines_read - sum(n for n, _ in statuses.values()) + conflicting
             rejected = quarantine_records(lines)
-            if conflicting:  # their lines' text and bytes, by their place in the batch (few: broadcast)
-                conflicts = F.broadcast(classified.where(F.col(STATUS) == CONFLICT).select(LINE_ORDER))
-                rejected = rejected.unionByName(
-                    conflicts.join(lines.select(LINE_ORDER, SOURCE_FILE, RAW_LINE, RAW_BYTES), LINE_ORDER).select(
-                        SOURCE_FILE, RAW_LINE, RAW_BYTES, F.lit(CONFLICT_REASON).alias(REASON)
-                    )
-                )
+            if conflicting:
+                rejected = rejected.unionByName(conflict_records(classified.where(F.col(STATUS) == CONFLICT), lines))
             if misnamed:
                 schema = f"{SOURCE_FILE} string, {RAW_LINE} string, {RAW_BYTES} binary, {REASON} string"
                 rejected = rejected.unionByName(spark.createDataFrame(misnamed, schema))

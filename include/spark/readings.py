@@ -208,7 +208,7 @@ def quarantine_entries(records: DataFrame) -> DataFrame:
 
 
 def quarantine_records(df: DataFrame) -> DataFrame:
-    """Every other line, with the raw text, the file it came from and why it was set aside."""
+    """Every line is_valid found no reading, with the raw text, the file it came from and why it was set aside."""
     raw = F.col(RAW_LINE)
     fields = F.size(F.split(raw, ",", -1))
     quotes = F.length(raw) - F.length(F.regexp_replace(raw, '"', ""))
@@ -225,8 +225,18 @@ def quarantine_records(df: DataFrame) -> DataFrame:
     for broken, why in _contract_breaks():
         reason = reason.when(broken, why)
     reason = reason.otherwise(F.lit("not a reading"))  # unreachable: every test of _is_valid has its reason
-    invalid = ~F.col(VALID) if VALID in df.columns else ~_is_valid()  # is_valid's column: computed once
-    return df.where(invalid).select(SOURCE_FILE, RAW_LINE, RAW_BYTES, reason.alias(REASON))
+    return df.where(~F.col(VALID)).select(SOURCE_FILE, RAW_LINE, RAW_BYTES, reason.alias(REASON))
+
+
+def conflict_records(conflicting: DataFrame, lines: DataFrame) -> DataFrame:
+    """Quarantine records of the conflicting readings (their LINE_ORDER), with their lines' text and bytes
+    from the parsed lines: joined back by place, so the readings' shuffle need not carry them (few: broadcast)."""
+    raw = lines.select(LINE_ORDER, SOURCE_FILE, RAW_LINE, RAW_BYTES)
+    return (
+        F.broadcast(conflicting.select(LINE_ORDER))
+        .join(raw, LINE_ORDER)
+        .select(SOURCE_FILE, RAW_LINE, RAW_BYTES, F.lit(CONFLICT_REASON).alias(REASON))
+    )
 
 
 def event_day(date_column: str = "date") -> Column:
