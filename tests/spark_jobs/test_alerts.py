@@ -118,3 +118,21 @@ def test_a_root_with_the_old_parquet_outputs_is_refused_in_one_line(spark, tmp_p
     assert line.startswith(f"alerts: FAILED: {old} is not a Delta table")
     assert f"move {old} and its checkpoint away, then run again" in line
     assert not (tmp_path / "checkpoints").exists() and not (tmp_path / "quarantine").exists()  # nothing written
+
+
+def test_a_reading_again_with_other_values_is_quarantined_with_its_bytes_and_the_first_kept(spark, tmp_path, capsys):
+    """Same pump and time, other values: the first delivery stays the reading, the later line goes to the
+    quarantine with its own text and bytes (joined back from the parsed lines) and the reason."""
+    first, other = GOOD[1], GOOD[1].replace(",0.49,", ",0.2,")
+    write(tmp_path / "stream" / "a.csv", [first, GOOD[2]])
+    run(tmp_path)
+    write(tmp_path / "stream" / "b.csv", [GOOD[3], other])  # a new reading, and the conflicting one
+    capsys.readouterr()
+    run(tmp_path)
+    assert "readings_conflicting=1" in capsys.readouterr().out
+    readings = rows(spark, tmp_path / "readings", oracle.SENSOR_COLUMNS)
+    resid, date, time, *values = first.split(",")
+    assert [r for r in readings if r[:3] == (resid, date, time)] == [(resid, date, time, *map(float, values))]
+    quarantine = rows(spark, tmp_path / "quarantine", ("raw_line", "raw_bytes", "reason"))
+    reason = "same resid, date and time as an earlier reading, other values (the first is kept)"
+    assert quarantine == [(other, bytearray(other.encode()), reason)]
