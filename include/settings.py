@@ -121,15 +121,29 @@ SPARK_DRIVER_JAVA_OPTIONS = os.getenv("OIL_SPARK_DRIVER_JAVA_OPTIONS", "-XX:Tier
 # The same for a cluster's executors, fresh JVMs for each application: a day's statistics on two
 # workers took 49 s instead of 67 s (BENCHMARKS.md). Local mode has no executor JVM.
 SPARK_EXECUTOR_JAVA_OPTIONS = os.getenv("OIL_SPARK_EXECUTOR_JAVA_OPTIONS", "-XX:TieredStopAtLevel=1")
+# Spark reads its logging set-up (log4j2.properties) from here: warnings only.
+SPARK_CONF_DIR = PROJECT_DIR / "conf" / "spark"
+SPARK_LOG_CONFIG = SPARK_CONF_DIR / "log4j2.properties"
+# The class-data archive of the drivers (AppCDS, devstack/class_archive.py, made by `make setup`): a job's JVM
+# maps the classes of Spark and Delta from it instead of loading them from the jars, 30% less CPU for a
+# streaming run (BENCHMARKS.md). Only for a driver class path with no file in its folders: a driver's
+# SPARK_CONF_DIR (on that class path) is the empty folder below, and its logging set-up a JVM option.
+SPARK_CLASS_ARCHIVE = VAR_DIR / "class-archive" / "spark-driver.jsa"
+SPARK_DRIVER_CONF_DIR = VAR_DIR / "class-archive" / "empty-conf"
+
+
+def driver_class_options() -> str:
+    """The driver JVM's logging set-up, and the class-data archive where `make setup` made it."""
+    archive = [f"-XX:SharedArchiveFile={SPARK_CLASS_ARCHIVE}"] if SPARK_CLASS_ARCHIVE.is_file() else []
+    return " ".join([f"-Dlog4j2.configurationFile={SPARK_LOG_CONFIG}", *archive])
+
+
 # What SparkSubmitOperator passes as --conf (an OIL_SPARK_CONF JVM option wins).
 SPARK_SUBMIT_CONF = {
-    **({"spark.driver.extraJavaOptions": SPARK_DRIVER_JAVA_OPTIONS} if SPARK_DRIVER_JAVA_OPTIONS else {}),
+    "spark.driver.extraJavaOptions": f"{driver_class_options()} {SPARK_DRIVER_JAVA_OPTIONS}".strip(),
     **({"spark.executor.extraJavaOptions": SPARK_EXECUTOR_JAVA_OPTIONS} if SPARK_EXECUTOR_JAVA_OPTIONS else {}),
     **SPARK_CONF,
 }
-
-# Spark reads its logging set-up (log4j2.properties) from here: warnings only.
-SPARK_CONF_DIR = PROJECT_DIR / "conf" / "spark"
 
 # File names of the inputs, as in the lecture.
 SENSOR_FILE = "sensordata.csv"

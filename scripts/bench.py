@@ -395,7 +395,7 @@ def bench_submit(data: Path, scales: list[int], runs: int) -> dict:
     over the readings table the last alert run filled."""
     sensor = data / settings.SENSOR_FILE
     day, _ = busiest_day(sensor)
-    env = {**airflow_env(), "SPARK_CONF_DIR": str(settings.SPARK_CONF_DIR), "PYSPARK_PYTHON": sys.executable}
+    env = {**airflow_env(), "SPARK_CONF_DIR": str(settings.SPARK_DRIVER_CONF_DIR), "PYSPARK_PYTHON": sys.executable}
     root = WORK / "out" / "submit"
     # As SparkSubmitOperator submits a job: the project's Spark settings as --conf.
     conf = [arg for item in settings.SPARK_SUBMIT_CONF.items() for arg in ("--conf", "=".join(item))]

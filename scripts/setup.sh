@@ -70,12 +70,14 @@ PY
 wanted=$(cat requirements.txt constraints.txt | sha256sum | cut -d' ' -f1)
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$wanted" ]; then
     say "python packages: up to date in $VENV"
-    exit 0
+else
+    say "python packages: installing into $VENV (a few minutes the first time)"
+    [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+    "$VENV/bin/python" -m pip install --quiet -r requirements.txt -c constraints.txt
+    "$VENV/bin/python" -m pip check
+    echo "$wanted" > "$STAMP"
+    say "done"
 fi
 
-say "python packages: installing into $VENV (a few minutes the first time)"
-[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
-"$VENV/bin/python" -m pip install --quiet -r requirements.txt -c constraints.txt
-"$VENV/bin/python" -m pip check
-echo "$wanted" > "$STAMP"
-say "done"
+# The Spark drivers' class-data archive (devstack/class_archive.py): once per Java, Spark and Delta.
+PYTHONPATH=. "$VENV/bin/python" -m devstack.class_archive

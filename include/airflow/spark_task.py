@@ -38,7 +38,7 @@ def spark_job(task_id: str, job: str, application_args: list[str], **kwargs) -> 
         env_vars={
             "PYTHONPATH": str(settings.PROJECT_DIR),
             "PYSPARK_PYTHON": settings.SPARK_PYTHON,
-            "SPARK_CONF_DIR": str(settings.SPARK_CONF_DIR),
+            "SPARK_CONF_DIR": str(settings.SPARK_DRIVER_CONF_DIR),  # see settings.SPARK_CLASS_ARCHIVE
         },
         **kwargs,
     )

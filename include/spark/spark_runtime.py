@@ -18,7 +18,7 @@ from pyspark.sql.streaming import StreamingQuery
 from include import settings
 
 
-def get_session(app_name: str, master: str | None = None) -> SparkSession:
+def get_session(app_name: str, master: str | None = None, **extra_conf: str) -> SparkSession:
     """The job's session with the project's settings (an existing session is reused, as in tests).
     master: only outside spark-submit (tests, benchmarks), which sets it otherwise."""
     # PySpark 4.2 warns that pandas 3 is newer than it lists, whenever some of its modules load; the
@@ -27,7 +27,7 @@ def get_session(app_name: str, master: str | None = None) -> SparkSession:
     builder = SparkSession.builder.appName(app_name)
     if master:
         builder = builder.master(master)
-    for key, value in settings.SPARK_CONF.items():
+    for key, value in {**settings.SPARK_CONF, **extra_conf}.items():
         builder = builder.config(key, value)
     return builder.getOrCreate()
 
@@ -35,8 +35,11 @@ def get_session(app_name: str, master: str | None = None) -> SparkSession:
 def local_session(app_name: str) -> SparkSession:
     """A local[2] session in this process, as spark-submit would set it up (tests, benchmarks)."""
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    os.environ.setdefault("SPARK_CONF_DIR", str(settings.SPARK_CONF_DIR))
-    return get_session(app_name, master="local[2]")
+    # The drivers' class path and options, with the class-data archive (settings.SPARK_CLASS_ARCHIVE); the JIT's
+    # first tier alone would slow down the long sessions of tests and benchmarks.
+    os.environ.setdefault("SPARK_CONF_DIR", str(settings.SPARK_DRIVER_CONF_DIR))
+    options = {"spark.driver.extraJavaOptions": settings.driver_class_options()}
+    return get_session(app_name, master="local[2]", **options)
 
 
 def hadoop_path(spark: SparkSession, path: str):

@@ -25,6 +25,7 @@ from include import settings
 from tests.cluster.conftest import CLUSTER_SPARK_CONN
 from tests.hdfs.conftest import NAMENODE
 from tests.pipeline_run import WHOLE_DATA_SET_MINUTES, assert_equal_to_the_oracle, outputs, run_demo
+from tests.plugins.monitor_checks import check_alerts, check_daily, check_runs, expected_of
 from testsupport import oracle
 
 LECTURE_ROOT = f"{NAMENODE}/sparkdata/oil"
@@ -106,34 +107,17 @@ def test_files_land_where_the_lecture_puts_them(cluster_pipeline, data_dir):
     assert sum(length for _, length in dropped.values()) == size[settings.SENSOR_FILE]  # every byte, once
 
 
-def test_pump_monitor_reads_the_outputs_on_hdfs(cluster_pipeline, local_pipeline, data_dir):
-    """The pump monitor's data through WebHDFS equals the local run's (which tests/plugins checks against
-    the oracle): the sinks' committed files, the partitioned statistics, the runs, the landed files."""
-    from include.monitor.pump_monitor import RUN_COLUMNS, MonitorData
+def test_pump_monitor_reads_the_outputs_on_hdfs(cluster_pipeline, data_dir):
+    """The pump monitor's data through WebHDFS equals the oracle (as tests/plugins checks it on the local
+    run): the alerts with their pump's details, the pumps and their days (statistics of STAT_DAYS days), the
+    runs, the landed files."""
+    from include.monitor.pump_monitor import MonitorData
 
-    on_hdfs, local = MonitorData(LECTURE_ROOT), MonitorData(local_pipeline["root"].as_uri())
-    assert on_hdfs.alerts(100) == local.alerts(100) and on_hdfs.alerts(100)["total"]
-    # the same pumps in the same order (by alerts), each with its days of statistics on HDFS (STAT_DAYS)
+    on_hdfs, expected = MonitorData(LECTURE_ROOT), expected_of(data_dir)
+    check_alerts(on_hdfs, expected, data_dir, limit=100)
     stat_days = {datetime.fromisoformat(day).strftime("%-m/%-d/%y") for day in pumps_per_day(data_dir)}
-    readings = oracle.readings(data_dir / settings.SENSOR_FILE)
-    days = Counter(resid for resid, date in oracle.daily_stats(readings) if date in stat_days)
-    pumps = [{**pump, "days": days[pump["resid"]]} for pump in local.pumps()["pumps"]]
-    assert on_hdfs.pumps()["pumps"] == pumps and pumps
-    for resid in local.known_pumps():  # the days with statistics on HDFS (STAT_DAYS) equal the local run's
-        days, local_days = on_hdfs.daily(resid)["days"], local.daily(resid)["days"]
-        computed = {day["day"] for day in days if day["avg"] is not None}
-        assert computed and [day for day in local_days if day["day"] in computed] == [
-            day for day in days if day["day"] in computed
-        ]
-    now = datetime.now(timezone.utc)
-    assert on_hdfs.status(now)["newest_reading"] == local.status(now)["newest_reading"]
-    assert on_hdfs.status(now)["last_run"] is not None
-
-    def totals(data: MonitorData) -> list[int]:  # a rerun adds a run of zeros: compare the sums
-        runs = data.rows("runs", RUN_COLUMNS)
-        return [sum(run[column] for run in runs) for column in ("lines_read", "alerts_written", "lines_quarantined")]
-
-    assert totals(on_hdfs) == totals(local)
+    check_daily(on_hdfs, expected, stat_days)
+    check_runs(on_hdfs, expected, datetime.now(timezone.utc))
 
 
 def running_on_a_worker(cluster) -> tuple[dict, dict] | None:

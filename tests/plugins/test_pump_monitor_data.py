@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -18,7 +17,6 @@ from include import settings
 from include.monitor.pump_monitor import (
     ALERT_COLUMNS,
     HINTS,
-    RUN_COLUMNS,
     MonitorData,
     alert_days,
     daily_psi,
@@ -27,14 +25,10 @@ from include.monitor.pump_monitor import (
     newest_reading,
     pump_details,
 )
-from testsupport import oracle
+from tests.plugins.monitor_checks import check_alerts, check_daily, check_runs, expected_of
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
 ARTIFACTS = settings.VAR_DIR / "artifacts"
-
-
-def moment(date: str, time_of_day: str) -> datetime:
-    return datetime.strptime(f"{date} {time_of_day}", "%m/%d/%y %H:%M").replace(tzinfo=timezone.utc)
 
 
 # ---- pure functions -------------------------------------------------------------------------------
@@ -128,66 +122,19 @@ def test_a_new_table_version_is_read_and_a_table_not_there_yet_has_no_rows(tmp_p
 # ---- the real pipeline's outputs -------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def expected(data_dir: Path) -> dict:
-    readings = oracle.readings(data_dir / settings.SENSOR_FILE)
-    alerts = oracle.alerts(readings)
-    return {"readings": readings, "alerts": alerts, "daily": oracle.daily_stats(readings)}
+    return expected_of(data_dir)
 
 
 def test_alert_counts_and_latest_alerts_equal_the_oracle(local_pipeline, expected, data_dir):
-    data = MonitorData(local_pipeline["root"].as_uri())
-    got = data.alerts(limit=50)
-    counts = Counter(row[0] for row in expected["alerts"])
-    assert got["counts"] == dict(counts) and got["total"] == len(expected["alerts"])
-    if data_dir.name == "mapr":  # the lecture's figures
-        assert got["counts"] == {"NANTAHALLA": 1871, "LAGNAPPE": 181}
-    newest = sorted(expected["alerts"], key=lambda row: (moment(row[1], row[2]), row[0]), reverse=True)[:50]
-    assert [(a["resid"], a["date"], a["time"], a["psi"]) for a in got["alerts"]] == [
-        (resid, date, moment(date, time_of_day).isoformat(), psi) for resid, date, time_of_day, *_, psi, _chl in newest
-    ]
-    vendors = {row[0]: row for row in oracle.read_rows(data_dir / settings.VENDOR_FILE)}
-    maintenance = [row for row in oracle.read_rows(data_dir / settings.MAINT_FILE)]
-    for alert in got["alerts"]:
-        assert (alert["pumpType"], alert["vendor"]) == (vendors[alert["resid"]][1], vendors[alert["resid"]][4])
-        events = sorted(
-            (row for row in maintenance if row[0] == alert["resid"]),
-            key=lambda row: datetime.strptime(row[1], "%m/%d/%y"),
-            reverse=True,
-        )[:3]
-        assert [list(m.values()) for m in alert["maintenance"]] == [row[1:] for row in events]
+    check_alerts(MonitorData(local_pipeline["root"].as_uri()), expected, data_dir)
 
 
 def test_daily_psi_of_every_pump_equals_the_oracle(local_pipeline, expected):
-    data = MonitorData(local_pipeline["root"].as_uri())
-    alert_days = Counter((row[0], row[1]) for row in expected["alerts"])
-    pumps = {resid for resid, _ in expected["daily"]}
-    assert {p["resid"] for p in data.pumps()["pumps"]} == pumps
-    for resid in pumps:
-        got = data.daily(resid)["days"]
-        dates = sorted((date for r, date in expected["daily"] if r == resid), key=lambda d: moment(d, "0:00"))
-        assert [day["day"] for day in got] == [moment(d, "0:00").date().isoformat() for d in dates]
-        for day, date in zip(got, dates, strict=True):
-            stats = expected["daily"][(resid, date)]
-            assert [day["min"], day["avg"], day["max"]] == pytest.approx(
-                [stats["minpsi"], stats["avgpsi"], stats["maxpsi"]], rel=1e-9, abs=1e-9
-            )
-            assert day["alerts"] == alert_days.get((resid, date), 0), (resid, date)
+    check_daily(MonitorData(local_pipeline["root"].as_uri()), expected)
 
 
 def test_runs_and_freshness_equal_the_oracle(local_pipeline, expected):
-    data = MonitorData(local_pipeline["root"].as_uri())
-    runs = data.rows("runs", RUN_COLUMNS)
-    # Every line was read once and every alert written once, whatever runs came after (reruns add zeros).
-    assert sum(run["lines_read"] for run in runs) == len(expected["readings"])
-    assert sum(run["alerts_written"] for run in runs) == len(expected["alerts"])
-    assert sum(run["lines_quarantined"] for run in runs) == 0
-    status = data.status(NOW)
-    newest = max(moment(row["date"], row["time"]) for row in expected["readings"])
-    assert status["newest_reading"] == newest.isoformat()
-    assert status["reading_age_seconds"] == round((NOW - newest).total_seconds())
-    # A Delta timestamp is a UTC instant: the status says it with its zone.
-    assert datetime.fromisoformat(status["last_run"]["finished_at"]) == max(run["finished_at"] for run in runs)
-    assert status["last_run"]["finished_at"].endswith("+00:00")
-    assert status["hint"] is None
+    assert check_runs(MonitorData(local_pipeline["root"].as_uri()), expected, NOW)["hint"] is None
 
 
 def test_answers_fast_once_read(local_pipeline):

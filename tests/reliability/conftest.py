@@ -4,8 +4,6 @@ the expected outputs from the oracle, and the processes of a running spark-submi
 from __future__ import annotations
 
 import contextlib
-import getpass
-import json
 import os
 import shutil
 import signal
@@ -18,12 +16,12 @@ from pathlib import Path
 import pytest
 
 from devstack import process
-from devstack.local_airflow import BIN_DIR, airflow, airflow_env
+from devstack.local_airflow import BIN_DIR, DEFAULT_WEBHDFS_CONN, airflow, airflow_env
 from include import settings
 from include.replay import slicing
 from include.replay.file_drop import drop
 from include.settings import Layout
-from tests.hdfs.conftest import HdfsServer
+from tests.hdfs.conftest import HdfsServer, hdfs_server, webhdfs_connection  # noqa: F401 (fixtures)
 from testsupport import oracle
 
 # Lines that are not readings, in a file of their own in the landing directory: the quarantine must
@@ -132,45 +130,29 @@ def alive(pid: int) -> bool:
     return True
 
 
-# --- an HDFS of our own: the fault tests stop its NameNode (never the shared one on the default ports)
-
-FAULT_HDFS_PORT_OFFSET = 200
-FAULT_NAMENODE = f"hdfs://localhost:{8020 + FAULT_HDFS_PORT_OFFSET}"
-FAULT_WEBHDFS_CONN = json.dumps(
-    {"conn_type": "webhdfs", "host": "localhost", "port": 9870 + FAULT_HDFS_PORT_OFFSET, "login": getpass.getuser()}
-)
+# --- the session's HDFS (tests/hdfs/conftest.py): the fault tests stop its NameNode and start it again.
+# Every test that uses HDFS runs in this worker's lane (tests/conftest.py LANES), one after the other.
 
 
 @dataclass
 class FaultHdfs:
-    """devstack/hdfs.py for our HDFS: its own OIL_HDFS_HOME and ports (OIL_HDFS_PORT_OFFSET)."""
+    """devstack/hdfs.py for the session's HDFS, and the environment of an Airflow command on it."""
 
     server: HdfsServer
 
     def run(self, *args: str) -> None:
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setenv("OIL_HDFS_PORT_OFFSET", str(FAULT_HDFS_PORT_OFFSET))
-            self.server.run(*args)
+        self.server.run(*args)
 
-    def env(self, home: Path, root: str, data_dir: Path) -> dict[str, str]:
-        """Environment of an Airflow command on this HDFS."""
+    @staticmethod
+    def env(home: Path, root: str, data_dir: Path) -> dict[str, str]:
         return airflow_env(
-            home,
-            OIL_DATA_DIR=str(data_dir),
-            OIL_STORAGE_ROOT=root,
-            OIL_HDFS_PORT_OFFSET=str(FAULT_HDFS_PORT_OFFSET),
-            AIRFLOW_CONN_WEBHDFS_DEFAULT=FAULT_WEBHDFS_CONN,
+            home, OIL_DATA_DIR=str(data_dir), OIL_STORAGE_ROOT=root, AIRFLOW_CONN_WEBHDFS_DEFAULT=DEFAULT_WEBHDFS_CONN
         )
 
 
 @pytest.fixture(scope="session")
-def fault_hdfs(tmp_path_factory: pytest.TempPathFactory) -> FaultHdfs:
-    hdfs = FaultHdfs(HdfsServer(tmp_path_factory.mktemp("fault-hdfs-home")))
-    hdfs.run("up")
-    try:
-        yield hdfs
-    finally:
-        hdfs.run("down")
+def fault_hdfs(hdfs_server: HdfsServer) -> FaultHdfs:  # noqa: F811 (the fixture imported above)
+    return FaultHdfs(hdfs_server)
 
 
 # --- `airflow dags test` in the background, in a process group of its own (with its spark-submits)

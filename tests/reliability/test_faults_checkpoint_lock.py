@@ -26,7 +26,8 @@ from include.spark.checkpoint_lock import (
     this_process,
     try_acquire,
 )
-from tests.reliability.conftest import FAULT_NAMENODE, alive
+from tests.hdfs.conftest import NAMENODE
+from tests.reliability.conftest import alive
 
 # A run that takes the lock, then holds it until a line on stdin (or, with a log file, writes
 # "in <pid>" and "out <pid>" to it around a short hold).
@@ -96,8 +97,8 @@ def test_a_killed_holder_is_taken_over_and_racing_runs_never_hold_it_together(tm
     assert [p.read_text() for p in (checkpoint / LOCK_FOLDER).iterdir()] == ['{"free": true}']
 
 
-def test_on_hdfs_a_spark_submit_is_refused_while_another_run_holds_its_checkpoint(spark, fault_hdfs, tmp_path):
-    root = f"{FAULT_NAMENODE}/tmp/oil-lock-{uuid.uuid4().hex[:8]}"
+def test_on_hdfs_a_spark_submit_is_refused_while_another_run_holds_its_checkpoint(spark, hdfs_server, tmp_path):
+    root = f"{NAMENODE}/tmp/oil-lock-{uuid.uuid4().hex[:8]}"
     checkpoints = f"{root}/checkpoints"
     folder = lock_folder(spark, f"{checkpoints}/alerts")  # through Spark's HDFS client
     hadoop_path = spark.sparkContext._jvm.org.apache.hadoop.fs.Path

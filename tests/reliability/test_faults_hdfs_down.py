@@ -2,29 +2,24 @@
 retried, and completes once the NameNode is back; the outputs equal the oracle, nothing twice, and
 no reader ever sees a half-written file.
 
-On an HDFS of our own (OIL_HDFS_PORT_OFFSET=200, fixture fault_hdfs), never the shared one.
+On the session's HDFS (fixture fault_hdfs), whose NameNode the test stops and starts again.
 """
 
 from __future__ import annotations
 
-import logging
 import time
 import uuid
 from pathlib import Path
-
-import pytest
 
 from devstack.airflow_stack import wait_for
 from include import settings
 from include.replay import slicing
 from include.settings import Layout
 from include.spark.checkpoint_lock import LOCK_FOLDER
+from tests.hdfs.conftest import NAMENODE, WEBHDFS_ADDRESS
 from tests.reliability.conftest import (
     BAD_FILE,
     BAD_LINES,
-    FAULT_HDFS_PORT_OFFSET,
-    FAULT_NAMENODE,
-    FAULT_WEBHDFS_CONN,
     SLICE_MINUTES,
     assert_outputs_equal_the_oracle,
     dag_run,
@@ -42,25 +37,17 @@ def through_an_outage(fault_hdfs, dag_id: str, env: dict, log: Path, conf: str |
             fault_hdfs.run("up")
         text = finish(run, log)
     assert "new_state=up_for_retry" in text
-    assert f"through WebHDFS at localhost:{9870 + FAULT_HDFS_PORT_OFFSET}" in text  # names HDFS and where
+    assert f"through WebHDFS at {WEBHDFS_ADDRESS}" in text  # names HDFS and where
     return text
 
 
-@pytest.fixture
-def fault_webhdfs(monkeypatch):
-    """This process's WebHDFS connection: our HDFS (for WebHdfsStorage in the test)."""
-    monkeypatch.setenv("AIRFLOW_CONN_WEBHDFS_DEFAULT", FAULT_WEBHDFS_CONN)
-    # Airflow's logging, imported here, would make py4j's INFO lines at exit fail (see tests/hdfs/conftest.py).
-    logging.getLogger("py4j").setLevel(logging.WARNING)
-
-
 def test_a_namenode_outage_while_staging_dropping_and_streaming_loses_and_doubles_nothing(
-    spark, fault_hdfs, fault_webhdfs, fault_airflow_home, fault_expected, data_dir, tmp_path
+    spark, fault_hdfs, webhdfs_connection, fault_airflow_home, fault_expected, data_dir, tmp_path
 ):
     from include.replay.file_drop import drop
     from include.storage.webhdfs import WebHdfsStorage
 
-    root = f"{FAULT_NAMENODE}/tmp/oil-outage-{uuid.uuid4().hex[:8]}"
+    root = f"{NAMENODE}/tmp/oil-outage-{uuid.uuid4().hex[:8]}"
     layout = Layout(root)
     env = fault_hdfs.env(fault_airflow_home, root, data_dir)
     timings = {}
@@ -108,7 +95,7 @@ def test_a_namenode_outage_while_staging_dropping_and_streaming_loses_and_double
         text = finish(run, log)
     timings["stream"] = time.monotonic() - started
     print("seconds from the start:", {key: round(value) for key, value in timings.items()})
-    assert f"Retrying connect to server: localhost/127.0.0.1:{8020 + FAULT_HDFS_PORT_OFFSET}" in text
+    assert f"Retrying connect to server: localhost/127.0.0.1:{NAMENODE.rsplit(':', 1)[1]}" in text
 
     assert_outputs_equal_the_oracle(spark, layout, fault_expected)
     # readers see whole files only: every visible slice is complete, each byte of the data once

@@ -31,7 +31,7 @@ def submit_alerts(layout: Layout, home: Path) -> subprocess.CompletedProcess:
     tables = ["--output", layout.output("alerts"), "--quarantine", layout.output("quarantine")]
     args = ["--source", layout.stream, *tables, "--checkpoints", layout.path("checkpoints")]
     command = [str(BIN_DIR / "spark-submit"), "--master", "local[2]", *conf, job, *args]
-    env = airflow_env(home, PYTHONPATH=str(settings.PROJECT_DIR), SPARK_CONF_DIR=str(settings.SPARK_CONF_DIR))
+    env = airflow_env(home, PYTHONPATH=str(settings.PROJECT_DIR), SPARK_CONF_DIR=str(settings.SPARK_DRIVER_CONF_DIR))
     return subprocess.run(command, env=env, capture_output=True, text=True, check=False, timeout=600)
 
 
