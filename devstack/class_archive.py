@@ -21,6 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from devstack import process
 from include import settings
 
 ARCHIVE = settings.SPARK_CLASS_ARCHIVE
@@ -68,6 +69,12 @@ def exercise(root: Path) -> None:
 
 
 def make() -> int:
+    """Makes the archive unless it is up to date; one at a time (a second waits, then finds it made)."""
+    with process.locked(ARCHIVE.parent):
+        return _make()
+
+
+def _make() -> int:
     wanted = key()
     if ARCHIVE.is_file() and KEY_FILE.is_file() and KEY_FILE.read_text() == wanted:
         say(f"up to date: {ARCHIVE}")

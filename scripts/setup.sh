@@ -80,4 +80,7 @@ else
 fi
 
 # The Spark drivers' class-data archive (devstack/class_archive.py): once per Java, Spark and Delta.
-PYTHONPATH=. "$VENV/bin/python" -m devstack.class_archive
+# SETUP_CLASS_ARCHIVE=later leaves it to the caller (.ci/run makes it while the servers start).
+if [ "${SETUP_CLASS_ARCHIVE:-now}" != later ]; then
+    PYTHONPATH=. "$VENV/bin/python" -m devstack.class_archive
+fi
