@@ -17,7 +17,7 @@ from include.replay.sample_data import generate
 REAL_DATA_DIR = settings.PROJECT_DIR.parent / "shared" / "data" / "mapr"
 ARTIFACTS = settings.VAR_DIR / "artifacts"
 # `make test` runs two pytest-xdist workers; each lane runs in one worker, in file order. A lane keeps
-# together the tests that share a server or stop one (the HDFS NameNode, the fault tests' own HDFS, the
+# together the tests that share a server or stop one (the HDFS NameNode, which the fault tests stop, the
 # Spark cluster, the Airflow stack); the other folders share the whole-data-set run of the session.
 # Measured on 2 cores: this split (spark + airflow in one worker, servers in the other) balances the
 # Spark-heavy and the waiting-heavy lanes; starting both heavy lanes at once was slower. The word-count
