@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -52,12 +51,9 @@ def exercise(root: Path) -> None:
     from include.replay.sample_data import generate
     from spark_jobs import alerts, daily_stats, enrich_alerts
 
-    data = generate(root / "sample")
-    (root / "info").mkdir()
-    for name in (settings.VENDOR_FILE, settings.MAINT_FILE):
-        shutil.copy(data / name, root / "info" / name)
-    shutil.copy(data / settings.SENSOR_FILE, root / settings.SENSOR_FILE)
     layout = settings.Layout(root.as_uri())
+    info = generate(root / "info")  # the sample, staged: the reference files in info/, the sensor file at the root
+    (info / settings.SENSOR_FILE).rename(root / settings.SENSOR_FILE)
     drop(layout, 0, 1440)
     outputs = ["--output", layout.output("alerts"), "--quarantine", layout.output("quarantine")]
     assert alerts.main(["--source", layout.stream, *outputs, "--checkpoints", layout.path("checkpoints")]) == 0

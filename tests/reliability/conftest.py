@@ -21,7 +21,7 @@ from include import settings
 from include.replay import slicing
 from include.replay.file_drop import drop
 from include.settings import Layout
-from tests.hdfs.conftest import HdfsServer, hdfs_server, webhdfs_connection  # noqa: F401 (fixtures)
+from tests.hdfs.conftest import hdfs_server, webhdfs_connection  # noqa: F401 (fixtures)
 from testsupport import oracle
 
 # Lines that are not readings, in a file of their own in the landing directory: the quarantine must
@@ -134,25 +134,11 @@ def alive(pid: int) -> bool:
 # Every test that uses HDFS runs in this worker's lane (tests/conftest.py LANES), one after the other.
 
 
-@dataclass
-class FaultHdfs:
-    """devstack/hdfs.py for the session's HDFS, and the environment of an Airflow command on it."""
-
-    server: HdfsServer
-
-    def run(self, *args: str) -> None:
-        self.server.run(*args)
-
-    @staticmethod
-    def env(home: Path, root: str, data_dir: Path) -> dict[str, str]:
-        return airflow_env(
-            home, OIL_DATA_DIR=str(data_dir), OIL_STORAGE_ROOT=root, AIRFLOW_CONN_WEBHDFS_DEFAULT=DEFAULT_WEBHDFS_CONN
-        )
-
-
-@pytest.fixture(scope="session")
-def fault_hdfs(hdfs_server: HdfsServer) -> FaultHdfs:  # noqa: F811 (the fixture imported above)
-    return FaultHdfs(hdfs_server)
+def hdfs_airflow_env(home: Path, root: str, data_dir: Path) -> dict[str, str]:
+    """Environment of an Airflow command with its storage root on the session's HDFS."""
+    return airflow_env(
+        home, OIL_DATA_DIR=str(data_dir), OIL_STORAGE_ROOT=root, AIRFLOW_CONN_WEBHDFS_DEFAULT=DEFAULT_WEBHDFS_CONN
+    )
 
 
 # --- `airflow dags test` in the background, in a process group of its own (with its spark-submits)

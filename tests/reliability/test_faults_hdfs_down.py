@@ -2,7 +2,7 @@
 retried, and completes once the NameNode is back; the outputs equal the oracle, nothing twice, and
 no reader ever sees a half-written file.
 
-On the session's HDFS (fixture fault_hdfs), whose NameNode the test stops and starts again.
+On the session's HDFS (fixture hdfs_server), whose NameNode the test stops and starts again.
 """
 
 from __future__ import annotations
@@ -24,17 +24,18 @@ from tests.reliability.conftest import (
     assert_outputs_equal_the_oracle,
     dag_run,
     finish,
+    hdfs_airflow_env,
 )
 
 
-def through_an_outage(fault_hdfs, dag_id: str, env: dict, log: Path, conf: str | None = None) -> str:
+def through_an_outage(hdfs_server, dag_id: str, env: dict, log: Path, conf: str | None = None) -> str:
     """Run a DAG with the NameNode stopped; start it again once the first try has failed."""
-    fault_hdfs.run("down", "namenode")
+    hdfs_server.run("down", "namenode")
     with dag_run(dag_id, env, log, conf) as run:
         try:
             wait_for(f"{dag_id} to fail on HDFS", lambda: "HDFS is not reachable" in log.read_text(), timeout=300)
         finally:
-            fault_hdfs.run("up")
+            hdfs_server.run("up")
         text = finish(run, log)
     assert "new_state=up_for_retry" in text
     assert f"through WebHDFS at {WEBHDFS_ADDRESS}" in text  # names HDFS and where
@@ -42,21 +43,21 @@ def through_an_outage(fault_hdfs, dag_id: str, env: dict, log: Path, conf: str |
 
 
 def test_a_namenode_outage_while_staging_dropping_and_streaming_loses_and_doubles_nothing(
-    spark, fault_hdfs, webhdfs_connection, fault_airflow_home, fault_expected, data_dir, tmp_path
+    spark, hdfs_server, webhdfs_connection, fault_airflow_home, fault_expected, data_dir, tmp_path
 ):
     from include.replay.file_drop import drop
     from include.storage.webhdfs import WebHdfsStorage
 
     root = f"{NAMENODE}/tmp/oil-outage-{uuid.uuid4().hex[:8]}"
     layout = Layout(root)
-    env = fault_hdfs.env(fault_airflow_home, root, data_dir)
+    env = hdfs_airflow_env(fault_airflow_home, root, data_dir)
     timings = {}
     started = time.monotonic()
 
-    through_an_outage(fault_hdfs, "oil_stage", env, tmp_path / "stage.log")
+    through_an_outage(hdfs_server, "oil_stage", env, tmp_path / "stage.log")
     timings["stage"] = time.monotonic() - started
     drop_conf = f'{{"slice_index": 0, "slice_minutes": {SLICE_MINUTES}}}'
-    through_an_outage(fault_hdfs, "oil_file_drop", env, tmp_path / "drop.log", drop_conf)
+    through_an_outage(hdfs_server, "oil_file_drop", env, tmp_path / "drop.log", drop_conf)
     timings["drop"] = time.monotonic() - started
     # the other slices and the bad lines, straight through WebHDFS (the drop task's code)
     lines = slicing.split_lines((data_dir / settings.SENSOR_FILE).read_bytes())
@@ -87,11 +88,11 @@ def test_a_namenode_outage_while_staging_dropping_and_streaming_loses_and_double
             return in_flight()
 
         wait_for("a micro-batch in flight on HDFS", running_and_in_flight, timeout=600, interval=0.2)
-        fault_hdfs.run("down", "namenode")
+        hdfs_server.run("down", "namenode")
         try:  # the HDFS client of the job retries (conf/spark/log4j2.properties shows its attempts)
             wait_for("the job to retry HDFS", lambda: "Retrying connect to server" in log.read_text(), 300)
         finally:
-            fault_hdfs.run("up")
+            hdfs_server.run("up")
         text = finish(run, log)
     timings["stream"] = time.monotonic() - started
     print("seconds from the start:", {key: round(value) for key, value in timings.items()})
