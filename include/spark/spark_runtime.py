@@ -7,7 +7,6 @@ import json
 import os
 import sys
 import traceback
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,9 +20,6 @@ from include import settings
 def get_session(app_name: str, master: str | None = None, **extra_conf: str) -> SparkSession:
     """The job's session with the project's settings (an existing session is reused, as in tests).
     master: only outside spark-submit (tests, benchmarks), which sets it otherwise."""
-    # PySpark 4.2 warns that pandas 3 is newer than it lists, whenever some of its modules load; the
-    # jobs use no pandas, so the warning says nothing a user could act on.
-    warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas", FutureWarning)
     builder = SparkSession.builder.appName(app_name)
     if master:
         builder = builder.master(master)
