@@ -14,6 +14,13 @@ die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
 
 source scripts/apt_install.sh  # after the cd above
 
+record_class_archive_in_background() {
+    mkdir -p var
+    PYTHONPATH=. nohup "$VENV/bin/python" -m devstack.class_archive > var/class_archive.log 2>&1 &
+    ARCHIVE_STARTED=1
+    say "class-data archive: recording in the background (log: var/class_archive.log)"
+}
+
 java_major() {
     local java_bin=$1
     "$java_bin" -version 2>&1 | awk -F'"' '/version/ {split($2, v, "."); print (v[1] == "1" ? v[2] : v[1]); exit}'
@@ -73,6 +80,12 @@ if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$wanted" ]; then
 else
     say "python packages: installing into $VENV (a few minutes the first time)"
     [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+    if [ "${SETUP_CLASS_ARCHIVE:-now}" = background ]; then
+        # The Spark jobs' own packages first (pinned by the constraints, so the full install below keeps
+        # them): the class-data archive is recorded while pip installs the rest.
+        "$VENV/bin/python" -m pip install --quiet pyspark delta-spark pandas pyarrow -c constraints.txt
+        record_class_archive_in_background
+    fi
     "$VENV/bin/python" -m pip install --quiet -r requirements.txt -c constraints.txt
     "$VENV/bin/python" -m pip check
     echo "$wanted" > "$STAMP"
@@ -80,7 +93,9 @@ else
 fi
 
 # The Spark drivers' class-data archive (devstack/class_archive.py): once per Java, Spark and Delta.
-# SETUP_CLASS_ARCHIVE=later leaves it to the caller (.ci/run makes it while the servers start).
-if [ "${SETUP_CLASS_ARCHIVE:-now}" != later ]; then
-    PYTHONPATH=. "$VENV/bin/python" -m devstack.class_archive
-fi
+# SETUP_CLASS_ARCHIVE=background records it in the background (.ci/run: while pip installs, HDFS and the
+# services start; `make test`'s setup then waits for it through its lock, or makes it if that one failed).
+case "${SETUP_CLASS_ARCHIVE:-now}" in
+    background) [ -n "${ARCHIVE_STARTED:-}" ] || record_class_archive_in_background ;;
+    *) PYTHONPATH=. "$VENV/bin/python" -m devstack.class_archive ;;
+esac
