@@ -6,9 +6,12 @@ slice of sensor time to `<root>/stream/`, where the streaming DAG picks them up.
 
 - Slice `k` holds every reading (all pumps) from `first day 00:00 + k * span` for `span`
   minutes (`OIL_SLICE_MINUTES`, default 360, or the `slice_minutes` param).
-- Which slice a run drops comes from the run itself: `k = (logical date - OIL_REPLAY_START) /
-  OIL_DROP_EVERY_MINUTES`, or the `slice_index` param. Re-running a run leaves the same file as it is,
-  so no reading is ever dropped twice. Runs past the last slice are skipped.
+- Which slice a run drops comes from the run itself: `k = (logical date - replay start) /
+  OIL_DROP_EVERY_MINUTES`, or the `slice_index` param. The replay start is the Airflow Variable
+  `oil_replay_start` that `make airflow-trigger` sets (else `OIL_REPLAY_START`). A scheduled run first
+  drops the earlier slices not landed yet (runs the scheduler skipped, a replay started late), so the
+  feed stays in event-time order. Re-running a run leaves the same file as it is, so no reading is
+  ever dropped twice. Runs before the start or past the last slice are skipped.
 - A file appears whole: it is written under a hidden name, then renamed.
 - Files of another span may already be in `stream/` (e.g. `make demo`'s day slices): their readings
   overlap, and the alert job stores each reading once (the overlap is counted as repeats).
@@ -28,6 +31,7 @@ from include.airflow.assets import SENSOR_LANDING
 from include.airflow.dag_defaults import optional_param, pipeline_dag
 
 REPLAY_START = pendulum.parse(settings.REPLAY_START)
+REPLAY_START_VARIABLE = "oil_replay_start"  # set by make airflow-trigger: the replay starts then
 DROP_EVERY = timedelta(minutes=settings.DROP_EVERY_MINUTES)
 
 
@@ -54,18 +58,26 @@ DROP_EVERY = timedelta(minutes=settings.DROP_EVERY_MINUTES)
 def oil_file_drop():
     @task(outlets=[SENSOR_LANDING])
     def drop_slice(params: dict, logical_date=None) -> dict:
+        from airflow.sdk import Variable
         from airflow.sdk.exceptions import AirflowSkipException
 
-        from include.replay.file_drop import drop, slice_index_for
+        from include.replay.file_drop import drop, drop_through, slice_index_for
 
-        index = params["slice_index"]
+        layout, span, index = settings.Layout(), params["slice_minutes"], params["slice_index"]
         if index is None:
-            index = slice_index_for(logical_date, REPLAY_START, DROP_EVERY)
-        result = drop(settings.Layout(), index, params["slice_minutes"])
-        print(result.message())
-        if not result.written:
+            start = pendulum.parse(Variable.get(REPLAY_START_VARIABLE, default=settings.REPLAY_START))
+            index = slice_index_for(logical_date, start, DROP_EVERY)
+            if index < 0:
+                raise AirflowSkipException(f"this run ({logical_date}) is before the replay start {start}")
+            results = drop_through(layout, index, span)
+        else:
+            results = [drop(layout, index, span)]
+        for result in results:
+            print(result.message())
+        result = results[-1]
+        if not any(r.written for r in results):
             raise AirflowSkipException(result.message())
-        return result.as_dict()
+        return {**result.as_dict(), "caught_up": [r.index for r in results[:-1] if r.written]}
 
     drop_slice()
 

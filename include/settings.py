@@ -56,6 +56,11 @@ SLICE_MINUTES = int(os.getenv("OIL_SLICE_MINUTES", "360"))
 DROP_EVERY_MINUTES = int(os.getenv("OIL_DROP_EVERY_MINUTES", "10"))
 REPLAY_START = os.getenv("OIL_REPLAY_START", "2026-11-01T00:00:00+00:00")
 
+# A daily-statistics run waits for its day to land (dags/oil_daily_stats.py): a look every this many
+# seconds, for at most this many hours, then it fails.
+DAY_WAIT_POKE_SECONDS = float(os.getenv("OIL_DAY_WAIT_POKE_SECONDS", "60"))
+DAY_WAIT_HOURS = float(os.getenv("OIL_DAY_WAIT_HOURS", "24"))
+
 # The streaming DAG runs on every file drop, and on this cron as a safety net.
 STREAM_CRON = os.getenv("OIL_STREAM_CRON", "0 * * * *")
 

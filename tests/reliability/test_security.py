@@ -154,7 +154,7 @@ def test_no_secret_in_the_logs_of_a_run(api_server, tmp_path):
     (this run, on a local root, does not open WebHDFS)."""
     planted = {name: secrets.token_urlsafe(16) for name in ("spark", "webhdfs", "jwt", "api")}
     planted["admin"] = api_server.password()
-    # An empty root: the daily job starts Spark with the planted connection, finds no readings and says so.
+    # An empty root: the table maintenance starts Spark with the planted connection, finds no table and says so.
     root = tmp_path / "storage"
     env = {
         **api_server.env(),
@@ -169,7 +169,7 @@ def test_no_secret_in_the_logs_of_a_run(api_server, tmp_path):
         "AIRFLOW__API__SECRET_KEY": planted["api"],
     }
     result = subprocess.run(
-        [str(BIN_DIR / "airflow"), "dags", "test", "oil_daily_stats", "2014-03-10"],
+        [str(BIN_DIR / "airflow"), "dags", "test", "oil_table_maintenance", "2014-03-10"],
         env=env,
         capture_output=True,
         text=True,
@@ -178,7 +178,7 @@ def test_no_secret_in_the_logs_of_a_run(api_server, tmp_path):
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     logs = [path for path in (api_server.home / "logs").rglob("*") if path.is_file()]
     texts = [result.stdout, result.stderr, *(path.read_text(errors="replace") for path in logs)]
-    assert any("daily_stats: 2014-03-10: no readings table yet" in text for text in texts)  # Spark ran
+    assert any("table_maintenance summary: 0 tables" in text for text in texts)  # Spark ran
     assert any(re.search(r"Spark-Submit cmd: \S*spark-submit --master local\[1\] ", text) for text in texts)
     assert resolved_connection(env, "webhdfs_default") == ["localhost", 9870, "oil", planted["webhdfs"]]
     for name, secret in planted.items():

@@ -9,7 +9,7 @@ import pytest
 
 from include import settings
 from include.replay import slicing
-from include.replay.file_drop import drop, slice_index_for
+from include.replay.file_drop import drop, drop_through, slice_index_for
 from include.settings import Layout
 
 
@@ -68,7 +68,24 @@ def test_slice_index_comes_from_the_logical_date():
     assert slice_index_for(start, start, every) == 0
     assert slice_index_for(start + 25 * every, start, every) == 25
     assert slice_index_for(start + 25 * every + timedelta(minutes=3), start, every) == 25
-    with pytest.raises(ValueError, match="before the replay start"):
-        slice_index_for(start - every, start, every)
+    assert slice_index_for(start - every, start, every) == -1  # a run before the start: the DAG skips it
     with pytest.raises(ValueError, match="slice_index param"):
         slice_index_for(None, start, every)
+
+
+def test_a_scheduled_drop_catches_up_on_the_slices_not_landed_yet(layout, tmp_path):
+    """Slices 0 and 2 landed, the scheduler then skipped to slice 4: 1 and 3 first, then 4, in order."""
+    drop(layout, 0, 1440 // 2)
+    drop(layout, 2, 1440 // 2)
+    before = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "stream").iterdir()}
+    results = drop_through(layout, 4, 1440 // 2)
+    assert [r.index for r in results] == [1, 3, 4] and all(r.written for r in results)
+    plan_names = [
+        slicing.plan(slicing.split_lines((tmp_path / settings.SENSOR_FILE).read_bytes()), 720).file_name(i)
+        for i in range(5)
+    ]
+    assert landing_files(tmp_path) == sorted(plan_names)
+    assert {name: (tmp_path / "stream" / name).stat().st_mtime_ns for name in before} == before  # untouched
+    # past the end: the missing slices, then the finished replay's message
+    finished = drop_through(layout, 10_000, 1440 // 2)
+    assert not finished[-1].written and "finished" in finished[-1].message()
