@@ -10,7 +10,7 @@ Every route, the page included, needs a logged-in Airflow user (the UI's JWT: co
     GET /pump-monitor/api/alerts?limit=&resid=&events=   latest alerts with pump type, vendor, maintenance
     GET /pump-monitor/api/pumps                   pumps with their alert and day counts
     GET /pump-monitor/api/pumps/{resid}/daily     daily min/avg/max psi and alerts per day
-    GET /pump-monitor/api/status                  last streaming run, newest reading vs. now
+    GET /pump-monitor/api/status                  last streaming run, newest reading vs. now or the replay's clock
     GET /pump-monitor/openapi.json                these endpoints, documented
 """
 
@@ -110,7 +110,8 @@ def alerts(
     events: Annotated[int, Query(ge=0, le=50, description="maintenance events per pump, newest first")] = 3,
 ) -> dict:
     """`total` alerts, `counts` per pump (all alerts), the newest `alerts` (each: resid, time, date, psi,
-    pumpType, vendor, maintenance), and a `hint` of what to run first when there are none."""
+    pumpType, vendor, maintenance), and a `hint`: why there are none (what to run first, or none in what was
+    streamed), or why some are not enriched."""
     if resid is not None:
         known_pump(resid)
     return answer(lambda: monitor().alerts(limit, resid, events))
@@ -132,7 +133,9 @@ def daily(resid: Annotated[str, PathParam(pattern=PUMP_ID)]) -> dict:
 @app.get("/api/status", summary="Last streaming run and data freshness")
 def status() -> dict:
     """`last_run` (finished_at, micro_batches, lines_read, alerts_written, lines_quarantined) of the alert
-    job, `newest_reading` landed and its age against `now`, and a `hint` when either is missing."""
+    job, `newest_reading` landed and its age against `now`; when historical data is replayed (`replaying`),
+    `replay_clock` (the sensor time the scheduled drops should have reached) and `replay_lag_seconds` behind
+    it; `freshness` in words, and a `hint` of what to run next while the streaming has not run."""
     return answer(lambda: monitor().status(datetime.now(timezone.utc)))
 
 

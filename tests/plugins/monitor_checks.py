@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from include import settings
-from include.monitor.pump_monitor import RUN_COLUMNS, MonitorData
+from include.monitor.pump_monitor import RUN_COLUMNS, MonitorData, utc_moment
 from testsupport import oracle
 
 
@@ -82,6 +82,10 @@ def check_runs(data: MonitorData, expected: dict, now: datetime) -> dict:
     newest = max(moment(row["date"], row["time"]) for row in expected["readings"])
     assert status["newest_reading"] == newest.isoformat()
     assert status["reading_age_seconds"] == round((now - newest).total_seconds())
+    # Historical data (older than the replay's start) reads against the replay's clock, never "4644 days".
+    replaying = newest < utc_moment(settings.REPLAY_START)
+    assert status["replaying"] == replaying and (status["replay_clock"] is not None) == replaying
+    assert status["freshness"].startswith(f"{newest:%Y-%m-%d %H:%M} UTC")
     # A Delta timestamp is a UTC instant: the status says it with its zone.
     assert datetime.fromisoformat(status["last_run"]["finished_at"]) == max(run["finished_at"] for run in runs)
     assert status["last_run"]["finished_at"].endswith("+00:00")
