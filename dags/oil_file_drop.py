@@ -31,7 +31,6 @@ from include.airflow.assets import SENSOR_LANDING
 from include.airflow.dag_defaults import optional_param, pipeline_dag
 
 REPLAY_START = pendulum.parse(settings.REPLAY_START)
-REPLAY_START_VARIABLE = "oil_replay_start"  # set by make airflow-trigger: the replay starts then
 DROP_EVERY = timedelta(minutes=settings.DROP_EVERY_MINUTES)
 
 
@@ -65,7 +64,7 @@ def oil_file_drop():
 
         layout, span, index = settings.Layout(), params["slice_minutes"], params["slice_index"]
         if index is None:
-            start = pendulum.parse(Variable.get(REPLAY_START_VARIABLE, default=settings.REPLAY_START))
+            start = pendulum.parse(Variable.get(settings.REPLAY_START_VARIABLE, default=settings.REPLAY_START))
             index = slice_index_for(logical_date, start, DROP_EVERY)
             if index < 0:
                 raise AirflowSkipException(f"this run ({logical_date}) is before the replay start {start}")

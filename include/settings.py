@@ -55,6 +55,8 @@ ALERT_PSI_THRESHOLD = float(os.getenv("OIL_ALERT_PSI_THRESHOLD", "0.5"))
 SLICE_MINUTES = int(os.getenv("OIL_SLICE_MINUTES", "360"))
 DROP_EVERY_MINUTES = int(os.getenv("OIL_DROP_EVERY_MINUTES", "10"))
 REPLAY_START = os.getenv("OIL_REPLAY_START", "2026-11-01T00:00:00+00:00")
+# The Airflow Variable that `make airflow-trigger` sets to when it starts the replay; it wins over REPLAY_START.
+REPLAY_START_VARIABLE = "oil_replay_start"
 
 # A daily-statistics run waits for its day to land (dags/oil_daily_stats.py): a look every this many
 # seconds, for at most this many hours, then it fails.

@@ -47,7 +47,7 @@ async def warm_up(_app: FastAPI):
         try:
             data = monitor()
             data.alerts(1)
-            data.status(datetime.now(timezone.utc))
+            data.status(datetime.now(timezone.utc), replay_start())
             for resid in data.known_pumps():
                 data.daily(resid)
         except Exception:  # noqa: BLE001 - outputs missing or storage down: the requests will say so
@@ -136,7 +136,20 @@ def status() -> dict:
     job, `newest_reading` landed and its age against `now`; when historical data is replayed (`replaying`),
     `replay_clock` (the sensor time the scheduled drops should have reached) and `replay_lag_seconds` behind
     it; `freshness` in words, and a `hint` of what to run next while the streaming has not run."""
-    return answer(lambda: monitor().status(datetime.now(timezone.utc)))
+    return answer(lambda: monitor().status(datetime.now(timezone.utc), replay_start()))
+
+
+def replay_start() -> str:
+    """When the replay started: the Variable that make airflow-trigger sets, else OIL_REPLAY_START."""
+    from airflow.sdk import Variable
+
+    from include import settings
+
+    try:  # the api-server reads Variables from the metadata database
+        return Variable.get(settings.REPLAY_START_VARIABLE, default=settings.REPLAY_START)
+    except Exception:  # noqa: BLE001 - the metadata database unreachable: the setting still says something
+        log.warning("pump monitor: Variable %s unreadable", settings.REPLAY_START_VARIABLE, exc_info=True)
+        return settings.REPLAY_START
 
 
 def known_pump(resid: str) -> None:

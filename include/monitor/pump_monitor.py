@@ -384,7 +384,7 @@ class MonitorData:
             newest_reading=self.newest_landed_reading(names),
         )
 
-    def replay_position(self, now: datetime, names: list[str]) -> tuple[datetime, datetime] | None:
+    def replay_position(self, now: datetime, names: list[str], replay_start: str) -> tuple[datetime, datetime] | None:
         """The replay's clock and the data's end: origin from the earliest landed slice, the schedule and span
         from the settings, the end from the staged sensor file's slices (else the newest landed slice's end)."""
         slices = [name for name in names if slice_start(name)]
@@ -397,7 +397,7 @@ class MonitorData:
         if self.storage.exists(self.layout.sensor_source):
             data_end = self._by_version("staged_end", self.layout.sensor_source, staged_data_end)
         every = timedelta(minutes=settings.DROP_EVERY_MINUTES)
-        return replay_clock(now, utc_moment(settings.REPLAY_START), every, origin, span, data_end), data_end
+        return replay_clock(now, utc_moment(replay_start), every, origin, span, data_end), data_end
 
     # ---- what the endpoints return ----
     def alerts(self, limit: int, resid: str | None = None, events: int = 3) -> dict:
@@ -437,13 +437,16 @@ class MonitorData:
             return None
         return {"resid": resid, "days": days, "hint": pump_days_hint(days)}
 
-    def status(self, now: datetime) -> dict:
+    def status(self, now: datetime, replay_start: str | None = None) -> dict:
+        """replay_start: when the replay started (the plugin passes the Variable make airflow-trigger sets;
+        default OIL_REPLAY_START)."""
+        replay_start = replay_start or settings.REPLAY_START
         run = last_run(self.rows("runs", RUN_COLUMNS))
         names = self.landed_names()
         newest = self.newest_landed_reading(names)
         # Historical data (older than the replay's start) is being replayed: its age is against the replay.
-        replaying = newest is not None and newest < utc_moment(settings.REPLAY_START)
-        clock, data_end = (self.replay_position(now, names) if replaying else None) or (None, None)
+        replaying = newest is not None and newest < utc_moment(replay_start)
+        clock, data_end = (self.replay_position(now, names, replay_start) if replaying else None) or (None, None)
         return {
             "root": self.layout.root,
             "now": now.isoformat(),
