@@ -85,11 +85,13 @@ clean:  ## remove generated data, outputs and Airflow state (var/); keeps .venv
 # ---- Airflow for real: web UI, scheduler, backfills (devstack/airflow_stack.py) -----------------------
 # The stack runs in OIL_AIRFLOW_HOME (default var/airflow) on SQLite, or on the PostgreSQL that
 # AIRFLOW__DATABASE__SQL_ALCHEMY_CONN names (make airflow-postgres; export ...=$$(cat var/postgres/url)).
-# AIRFLOW_PORT=8081 picks another port than 8080 (later targets find it in <home>/stack/state.json).
-AIRFLOW_STACK = $(if $(AIRFLOW_PORT),OIL_AIRFLOW_PORT=$(AIRFLOW_PORT)) $(PYTHON) -m devstack.airflow_stack
+# AIRFLOW_PORT=8090 picks another port than 8080 (later targets find it in <home>/stack/state.json, or
+# from another home by the port). REPLAY=fast: a day of sensor time a minute (first alerts within 5 minutes).
+AIRFLOW_STACK = $(if $(AIRFLOW_PORT),OIL_AIRFLOW_PORT=$(AIRFLOW_PORT)) $(if $(REPLAY),OIL_REPLAY=$(REPLAY)) \
+    $(PYTHON) -m devstack.airflow_stack
 .PHONY: airflow-up airflow-down airflow-status airflow-trigger airflow-backfill airflow-postgres airflow-test
 
-airflow-up: setup  ## start api-server (web UI), scheduler, dag-processor, triggerer; prints URL and login
+airflow-up: setup  ## start api-server (web UI), scheduler, dag-processor, triggerer; prints URL and login (REPLAY=fast)
 	$(AIRFLOW_STACK) up
 
 airflow-down:  ## stop the Airflow stack and every process it started
@@ -98,7 +100,7 @@ airflow-down:  ## stop the Airflow stack and every process it started
 airflow-status:  ## which Airflow components run, and their health
 	$(AIRFLOW_STACK) status
 
-airflow-trigger: setup  ## stage the inputs, then unpause the scheduled file drops and the streaming DAG
+airflow-trigger: setup  ## stage the inputs, then start the replay: scheduled drops, each streamed (REPLAY=fast: minutes)
 	$(AIRFLOW_STACK) trigger
 
 airflow-backfill: setup  ## backfill oil_daily_stats 2014-03-10..14 and wait (REPROCESS=completed re-runs done days)

@@ -73,6 +73,14 @@ class Api:
         )
         return body["dag_run_id"]
 
+    def set_variable(self, key: str, value: str) -> None:
+        """Create or replace an Airflow Variable."""
+        body = {"key": key, "value": value}
+        status = self.call("PATCH", f"/api/v2/variables/{key}", body, expect=(200, 404))
+        if isinstance(status, dict) and status.get("key") == key:
+            return
+        self.call("POST", "/api/v2/variables", body, expect=(200, 201))
+
     def dag_runs(self, dag_id: str) -> list[dict]:
         return self.get(f"/api/v2/dags/{dag_id}/dagRuns?limit=1000&order_by=run_after")["dag_runs"]
 

@@ -25,16 +25,16 @@ import os
 import secrets
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from devstack import settings
 from devstack.airflow_api import USER, Api
 from devstack.local_airflow import BIN_DIR, airflow, airflow_env
 from devstack.process import Daemon, Supervisor, main_of, wait_for
-from include.settings import DROP_EVERY_MINUTES
+from include.settings import DROP_EVERY_MINUTES, REPLAY_START_VARIABLE, SLICE_MINUTES
 
-__all__ = ["Api", "Stack", "backfill", "wait_for"]
+__all__ = ["Api", "Stack", "backfill", "start_backfill", "trigger_pipeline", "wait_for"]
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 SIMPLE_AUTH_MANAGER = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
@@ -48,12 +48,20 @@ class Stack(Supervisor):
 
     tag = "airflow"
     what = "Airflow"
-    port_hint = "Choose another: make airflow-up AIRFLOW_PORT=8081"
+    # 8081 is the Spark master's web UI (make spark-up), 8082 and on its workers'.
+    port_hint = "Choose another: make airflow-up AIRFLOW_PORT=8090"
     start_timeout = 300.0
     interval = 1.0
     all_or_nothing = True  # components of two starts do not mix
 
-    def __init__(self, home: Path = settings.AIRFLOW_HOME, port: int | None = None, host: str | None = None, **extra):
+    def __init__(
+        self,
+        home: Path = settings.AIRFLOW_HOME,
+        port: int | None = None,
+        host: str | None = None,
+        replay: str | None = None,
+        **extra,
+    ):
         home = Path(home).resolve()
         super().__init__(home, run_dir=home / "stack", log_dir=home / "stack")
         self.password_file = self.home / "simple_auth_manager_passwords.json.generated"
@@ -66,6 +74,11 @@ class Stack(Supervisor):
         self.port = int(port or settings.AIRFLOW_PORT or state.get("port") or 8080)
         self.host = host or settings.AIRFLOW_HOST or state.get("host") or "127.0.0.1"
         self.extra = {key: str(value) for key, value in extra.items()}
+        # The replay the last `up` started (None: never started), and the one this command wants.
+        self.running_replay = state.get("replay")
+        self.replay = replay or settings.REPLAY or self.running_replay or "default"
+        if self.replay not in settings.REPLAYS:
+            raise SystemExit(f"REPLAY={self.replay} is not a replay of the stack: {' or '.join(settings.REPLAYS)}")
         database = settings.AIRFLOW_DATABASE or state.get("database")
         if database and "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN" not in self.extra:
             self.extra["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = database
@@ -91,7 +104,7 @@ class Stack(Supervisor):
 
     def env(self) -> dict[str, str]:
         """Environment of every component and CLI call of this stack."""
-        env = airflow_env(self.home)
+        env = airflow_env(self.home, **settings.REPLAYS[self.replay])
         env.setdefault("AIRFLOW__CORE__EXECUTOR", "LocalExecutor")
         # One Spark job per core at most: more only slows every one of them down on a small machine.
         env.setdefault("AIRFLOW__CORE__PARALLELISM", str(max(2, os.cpu_count() or 2)))
@@ -154,12 +167,23 @@ class Stack(Supervisor):
         self.password()
         self.say(f"metadata database: {redact(self.database())}; airflow db migrate ...")
         self.airflow("db", "migrate")
-        state = {"url": self.url, "port": self.port, "host": self.host}
+        state = {"url": self.url, "port": self.port, "host": self.host, "replay": self.replay}
         if database := self.extra.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"):
             state["database"] = database  # may hold a password: the file is the owner's only
         fd = os.open(self.state_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(json.dumps(state) + "\n")
+        self.running_replay = self.replay
+        # Noted per port, so that a command given this port from another home finds this stack.
+        settings.AIRFLOW_STACKS.mkdir(parents=True, exist_ok=True)
+        (settings.AIRFLOW_STACKS / str(self.port)).write_text(str(self.home) + "\n")
+
+    def pace(self) -> str:
+        """The replay of this stack in words: how much sensor time, how often."""
+        env = self.env()
+        slice_minutes = env.get("OIL_SLICE_MINUTES") or str(SLICE_MINUTES)
+        every = env.get("OIL_DROP_EVERY_MINUTES") or str(DROP_EVERY_MINUTES)
+        return f"the {self.replay} replay: a slice of {slice_minutes} min of sensor time every {every} min"
 
     def where(self) -> str:
         return self.url
@@ -194,8 +218,7 @@ class Stack(Supervisor):
                 f"  the password is kept in {self.password_file} (git-ignored; delete it for a new one)",
                 f"  REST API: {self.url}/api/v2 (POST {self.url}/auth/token for a JWT); docs {self.url}/docs",
                 f"  metadata: {redact(self.database())}; logs: {self.run_dir}/*.log, task logs {self.home}/logs",
-                f"  DAGs start paused; make airflow-trigger stages the data and unpauses the replay "
-                f"(a drop every {self.env().get('OIL_DROP_EVERY_MINUTES', DROP_EVERY_MINUTES)} min)",
+                f"  DAGs start paused; make airflow-trigger stages the data and starts {self.pace()}",
             ]
         )
 
@@ -212,37 +235,62 @@ def redact(url: str) -> str:
     return url
 
 
-def backfill(stack: Stack, dag_id: str, start: str, end: str, reprocess: str | None, timeout: float) -> dict:
-    """`airflow backfill create` of dag_id over [start, end]; waits until it is complete.
-    Returns the backfill (REST) with its runs."""
+def start_backfill(stack: Stack, dag_id: str, start: str, end: str, reprocess: str | None) -> int:
+    """`airflow backfill create` of dag_id over [start, end], one run at a time (a day's statistics wait for
+    the day to land; in order, only one waits at a time); returns the backfill's id."""
     api = stack.api()
     api.set_paused(dag_id, False)  # the scheduler runs no task of a paused DAG, backfill runs included
     before = {item["id"] for item in api.backfills(dag_id)}
-    args = ["backfill", "create", "--dag-id", dag_id, "--from-date", start, "--to-date", end]
+    args = ["backfill", "create", "--dag-id", dag_id, "--from-date", start, "--to-date", end, "--max-active-runs", "1"]
     if reprocess:
         args += ["--reprocess-behavior", reprocess]
     say(f"airflow {' '.join(args)}")
     stack.airflow(*args)
-    created = wait_for(
+    return wait_for(
         f"backfill of {dag_id} created",
         lambda: [item for item in api.backfills(dag_id) if item["id"] not in before],
         60,
-    )[0]
-    done = wait_for(
-        f"backfill {created['id']} of {dag_id} complete",
-        lambda: next(
-            (item for item in api.backfills(dag_id) if item["id"] == created["id"] and item.get("completed_at")), None
-        ),
-        timeout,
-        interval=2,
-    )
+    )[0]["id"]
+
+
+def backfill(
+    stack: Stack, dag_id: str, start: str, end: str, reprocess: str | None, timeout: float, started: int | None = None
+) -> dict:
+    """The backfill of dag_id over [start, end] (started: the id of one already created), once complete.
+    Returns the backfill (REST) with its runs."""
+    api = stack.api()
+    backfill_id = started if started is not None else start_backfill(stack, dag_id, start, end, reprocess)
+    shown: dict[str, str] = {}
+
+    def complete() -> dict | None:
+        for run in api.dag_runs(dag_id):  # progress: a line each time a run of this backfill changes state
+            if run.get("backfill_id") == backfill_id and shown.get(run["dag_run_id"]) != run["state"]:
+                shown[run["dag_run_id"]] = run["state"]
+                say(f"  {run['logical_date'][:10]} {run['state']}")
+        return next((b for b in api.backfills(dag_id) if b["id"] == backfill_id and b.get("completed_at")), None)
+
+    done = wait_for(f"backfill {backfill_id} of {dag_id} complete", complete, timeout, interval=2)
     runs = [run for run in api.dag_runs(dag_id) if run.get("backfill_id") == done["id"]]
     if not runs:  # a reprocessed run keeps the backfill id of the backfill that re-ran it
         runs = [run for run in api.dag_runs(dag_id) if run["run_type"] == "backfill"]
     return {**done, "runs": runs}
 
 
-def trigger_pipeline(stack: Stack, timeout: float) -> None:
+def latest_tick(env: dict[str, str]) -> datetime:
+    """The drop schedule's latest tick at or before now (ticks: OIL_REPLAY_START + k * OIL_DROP_EVERY_MINUTES)."""
+    every = timedelta(minutes=int(env.get("OIL_DROP_EVERY_MINUTES") or DROP_EVERY_MINUTES))
+    origin = datetime.fromisoformat(env["OIL_REPLAY_START"])
+    origin = origin if origin.tzinfo else origin.replace(tzinfo=timezone.utc)  # as the DAG's pendulum.parse
+    return origin + (datetime.now(timezone.utc) - origin) // every * every
+
+
+def trigger_pipeline(stack: Stack, timeout: float) -> Stack:
+    """Stage the inputs, then start the replay now (restarting the stack first if it runs another replay).
+    Returns the stack that runs it."""
+    if (stack.running_replay or "default") != stack.replay:
+        say(f"the stack runs the {stack.running_replay} replay; restarting it with the {stack.replay} one ...")
+        stack.down()
+        stack.up()
     api = stack.api()
     api.set_paused("oil_stage", False)
     run_id = api.trigger("oil_stage")
@@ -250,14 +298,27 @@ def trigger_pipeline(stack: Stack, timeout: float) -> None:
     state = api.wait_run("oil_stage", run_id, timeout)
     if state != "success":
         raise SystemExit(f"oil_stage {run_id} {state}: see {stack.url}/dags/oil_stage/runs")
-    for dag_id in ("oil_streaming", "oil_file_drop"):
-        api.set_paused(dag_id, False)
-    env = stack.env()
-    say(
-        f"staged; oil_streaming and oil_file_drop unpaused: a slice of {env.get('OIL_SLICE_MINUTES', '360')} min "
-        f"every {env.get('OIL_DROP_EVERY_MINUTES', '10')} min from {env['OIL_REPLAY_START']}, each streamed on arrival"
-    )
-    say(f"watch: {stack.url}/dags/oil_file_drop/runs and {stack.url}/dags/oil_streaming/runs")
+    if api.get("/api/v2/dags/oil_file_drop")["is_paused"]:
+        # The replay starts now: the run the scheduler makes on unpausing (the schedule's latest tick) drops
+        # slice 0. A replay resumed later starts again from 0: the slices already landed are found there,
+        # the same bytes, and nothing is read twice.
+        api.set_variable(REPLAY_START_VARIABLE, latest_tick(stack.env()).isoformat())
+    start = api.get(f"/api/v2/variables/{REPLAY_START_VARIABLE}")["value"]
+    # The drops first, the streaming once the first has landed: unpaused, the streaming DAG runs at once
+    # for its cron's latest tick, and that run then streams the first slice instead of finding nothing.
+    before = {run["dag_run_id"] for run in api.dag_runs("oil_file_drop")}
+    api.set_paused("oil_file_drop", False)
+    first = wait_for(
+        "the replay's first drop",
+        lambda: [run for run in api.dag_runs("oil_file_drop") if run["dag_run_id"] not in before],
+        timeout,
+        interval=2,
+    )[0]
+    api.wait_run("oil_file_drop", first["dag_run_id"], timeout)
+    api.set_paused("oil_streaming", False)
+    say(f"staged; oil_file_drop and oil_streaming unpaused: {stack.pace()}, from {start}, each streamed on arrival")
+    say(f"watch: {stack.url}/dags/oil_file_drop/runs, {stack.url}/dags/oil_streaming/runs, {stack.url}/pump-monitor/")
+    return stack
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -274,8 +335,18 @@ def main(argv: list[str] | None = None) -> int:
     fill.add_argument("--reprocess-behavior", choices=("none", "completed", "failed"))
     fill.add_argument("--timeout", type=float, default=1800)
     args = parser.parse_args(argv)
-    stack = Stack()
-    return main_of("airflow", lambda: command(stack, args))
+    return main_of("airflow", lambda: command(find_stack(Stack(), args.command), args))
+
+
+def find_stack(stack: Stack, command: str) -> Stack:
+    """The stack a command means: the one of its home, else the one `up` noted for the port asked for."""
+    if command == "up" or stack.pids() or not settings.AIRFLOW_PORT:
+        return stack
+    noted = settings.AIRFLOW_STACKS / str(settings.AIRFLOW_PORT)
+    if noted.is_file() and (home := Path(noted.read_text().strip())) != stack.home:
+        say(f"port {settings.AIRFLOW_PORT}: the stack of {home} (noted in {noted})")
+        return Stack(home)
+    return stack
 
 
 def command(stack: Stack, args: argparse.Namespace) -> int:
@@ -285,7 +356,11 @@ def command(stack: Stack, args: argparse.Namespace) -> int:
         return 0
     if args.command == "down":
         stopped = stack.down()
-        stack.say(f"stopped {len(stopped)} processes" if stopped else "nothing was running")
+        stack.say(
+            f"stopped {len(stopped)} processes"
+            if stopped
+            else f"nothing was running in {stack.home} (another home: OIL_AIRFLOW_HOME=..., or its AIRFLOW_PORT=...)"
+        )
         return 0
     running = stack.pids()
     if args.command == "status":
@@ -300,7 +375,7 @@ def command(stack: Stack, args: argparse.Namespace) -> int:
                 say(f"no answer from {stack.url}: {error}")
         return 0 if len(running) == len(COMPONENTS) else 1
     if len(running) != len(COMPONENTS):
-        raise SystemExit("the stack is not running: make airflow-up first")
+        raise SystemExit(f"no stack runs in {stack.home}: make airflow-up first (another home: OIL_AIRFLOW_HOME=...)")
     if args.command == "trigger":
         trigger_pipeline(stack, timeout=600)
         return 0

@@ -61,5 +61,16 @@ AIRFLOW_PORT = int(os.getenv("OIL_AIRFLOW_PORT") or 0) or None
 AIRFLOW_HOST = os.getenv("OIL_AIRFLOW_HOST") or None
 # The stack's metadata database (unset: what the last `up` used, else SQLite in the home).
 AIRFLOW_DATABASE = os.getenv("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN") or None
-# Start of the file-drop replay when set; unset, the stack keeps the time of its first start.
+# Start of the file-drop replay when set; unset, the stack keeps the time of its first start, and
+# `make airflow-trigger` starts the replay when it unpauses it (the Variable oil_replay_start).
 REPLAY_START = os.getenv("OIL_REPLAY_START") or None
+# The stack's replay (make airflow-up / airflow-trigger REPLAY=...): unset, what the stack runs already.
+# "fast": a day of sensor time a minute, the MapR data's first alerts within 5 minutes of the trigger;
+# "default": OIL_SLICE_MINUTES of sensor time every OIL_DROP_EVERY_MINUTES (6 hours every 10 minutes).
+REPLAY = os.getenv("OIL_REPLAY") or None
+REPLAYS = {
+    "default": {},
+    "fast": {"OIL_SLICE_MINUTES": "1440", "OIL_DROP_EVERY_MINUTES": "1"},
+}
+# Where `make airflow-up` notes the home of the stack on each port, so later commands find it.
+AIRFLOW_STACKS = VAR_DIR / "airflow-stacks"

@@ -57,8 +57,12 @@ def newest_stored_reading(readings_table: str) -> datetime | None:
     days = [part["day"] for part in table.partitions()]
     if not days:
         return None
-    newest_day = max(days)
-    rows = table.to_pyarrow_table(columns=["date", "time"], filters=[("day", "=", newest_day)]).to_pylist()
+    import pyarrow as pa
+    import pyarrow.dataset as pads
+
+    dataset = table.to_pyarrow_dataset()
+    newest_day = pa.scalar(max(days)).cast(dataset.schema.field("day").type)  # a partition value is text
+    rows = dataset.to_table(columns=["date", "time"], filter=pads.field("day") == newest_day).to_pylist()
     return max((slicing.event_time(f"x,{row['date']},{row['time']},") for row in rows), default=None)
 
 

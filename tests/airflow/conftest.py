@@ -5,8 +5,10 @@ var/postgres/url; `.ci/run` does it), in a database of this session's own that i
 On CI (CI=true) PostgreSQL is required: without it the tests fail, they are not skipped. Elsewhere,
 without var/postgres/url (or with OIL_TEST_AIRFLOW_DB=sqlite), the stack runs on SQLite and says so.
 
-The replay is set up so that the scheduled drops start at the first slice with alerts: every scheduled
-micro-batch then has alerts to add. Staging runs first (a manual run through the scheduler).
+It follows the README's path for a newcomer: `make airflow-up REPLAY=fast` (a day of sensor time a
+minute), `make airflow-trigger` (staging, then the replay from slice 0: trigger_pipeline) and, right after
+it, `make airflow-backfill` of the data's five days, whose runs wait for their day to land (the
+daily-statistics DAG's sensor) and complete as the replay passes them.
 """
 
 from __future__ import annotations
@@ -18,13 +20,12 @@ import socket
 import time
 import warnings
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from deltalake import DeltaTable
 
-from devstack.airflow_stack import Api, Stack, backfill, wait_for
+from devstack.airflow_stack import Api, Stack, backfill, start_backfill, trigger_pipeline, wait_for
 from include import settings
 from include.settings import Layout
 from testsupport.replay import Query, Replay
@@ -33,7 +34,7 @@ POSTGRES_URL_FILE = settings.VAR_DIR / "postgres" / "url"
 ARTIFACTS = settings.VAR_DIR / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
-SLICE_MINUTES = 360  # the default span: 20 slices of the MapR data, alerts in the last 8
+SLICE_MINUTES = 1440  # the fast replay's span: 5 slices of the MapR data, alerts in the last 2
 TIMINGS: dict[str, float] = {}
 
 
@@ -113,10 +114,10 @@ class RunningStack:
     layout: Layout
     root: Path
     data_dir: Path
-    replay_start: datetime
     stage_run_id: str
     database: str
     monitor_root: Path  # OIL_MONITOR_ROOT of the stack: what its pump monitor page shows
+    backfill_id: int  # the backfill started right after the trigger
     notes: dict = field(default_factory=dict)
 
     @property
@@ -140,17 +141,12 @@ def airflow_stack(tmp_path_factory: pytest.TempPathFactory, data_dir: Path, airf
     # Empty until a test links it to outputs (tests/airflow/test_pump_monitor.py: the local pipeline's).
     monitor_root = base / "monitored"
     replay = Replay.of(data_dir / settings.SENSOR_FILE, SLICE_MINUTES)
-    first = (replay.with_alerts() or [0])[0]
-    # Drop run k (every minute from the replay start) drops slice k; the first scheduled run comes a few
-    # seconds after the stack starts, so its slice is `first` (or the next one).
-    replay_start = datetime.now(timezone.utc).replace(second=0, microsecond=0) - timedelta(minutes=first)
     extra = {
         "OIL_DATA_DIR": str(data_dir),
         "OIL_STORAGE_ROOT": root.as_uri(),
-        "OIL_SLICE_MINUTES": str(SLICE_MINUTES),
-        "OIL_DROP_EVERY_MINUTES": "1",
-        "OIL_REPLAY_START": replay_start.isoformat(),
         "OIL_MONITOR_ROOT": monitor_root.as_uri(),
+        # A waiting backfill run looks at its day every 15 s, not every minute: the test waits less.
+        "OIL_DAY_WAIT_POKE_SECONDS": "15",
         # The streaming DAG's safety-net cron, once a year: unpaused, it runs for its latest tick as with the
         # hourly default, and no tick comes during the tests. An hourly tick in the middle of the scheduled
         # test took the place of a drop's Asset-triggered run (seen on a run across 07:00).
@@ -161,25 +157,20 @@ def airflow_stack(tmp_path_factory: pytest.TempPathFactory, data_dir: Path, airf
     }
     if airflow_database:
         extra["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = airflow_database
-    stack = Stack(base / "airflow", port=free_port(), **extra)
+    stack = Stack(base / "airflow", port=free_port(), replay="fast", **extra)
     try:
         TIMINGS["stack_ready_s"] = round(stack.start(timeout=300), 1)
         api = stack.api()
         started = time.monotonic()
-        # Unpaused, the daily statistics run once for the latest @daily tick (today: no data, nothing
-        # written); now, while the CPU is idle, rather than during the backfill.
+        # Unpaused, the daily statistics run once for the latest @daily tick: today, not in the data,
+        # skipped with that reason; now, while the CPU is idle.
         api.set_paused("oil_daily_stats", False)
-        api.set_paused("oil_stage", False)
-        stage_run = api.trigger("oil_stage")
-        assert api.wait_run("oil_stage", stage_run, timeout=180) == "success"
-        TIMINGS["stage_s"] = round(time.monotonic() - started, 1)
-        # The replay, on its own from now on. The file drop first: its first run drops at once. The
-        # streaming DAG after that drop: unpaused, it runs for its latest cron tick, which streams the
-        # first file (unpaused earlier, that run would find nothing and hold up the first drop's run).
-        api.set_paused("oil_file_drop", False)
         TIMINGS["unpaused_at"] = time.time()
-        wait_for("first scheduled drop", lambda: list((root / "stream").glob("sensor_*.csv")), timeout=120)
-        api.set_paused("oil_streaming", False)
+        trigger_pipeline(stack, timeout=300)  # make airflow-trigger: staged, the first slice dropped
+        TIMINGS["trigger_s"] = round(time.monotonic() - started, 1)
+        # make airflow-backfill right after the trigger: its runs wait for their days to land.
+        backfill_id = start_backfill(stack, "oil_daily_stats", BACKFILL_DAYS[0], BACKFILL_DAYS[-1], None)
+        stage_run = api.dag_runs("oil_stage")[-1]["dag_run_id"]
         yield RunningStack(
             stack,
             api,
@@ -187,10 +178,10 @@ def airflow_stack(tmp_path_factory: pytest.TempPathFactory, data_dir: Path, airf
             Layout(root.as_uri()),
             root,
             data_dir,
-            replay_start,
             stage_run,
             "postgresql" if airflow_database else "sqlite",
             monitor_root,
+            backfill_id,
         )
     finally:
         stopped = stack.stop()
@@ -206,53 +197,35 @@ BACKFILL_DAYS = [f"2014-03-{day}" for day in range(10, 15)]  # the days of the M
 @pytest.fixture(scope="session")
 def replayed(airflow_stack) -> dict:
     """After the scheduled micro-batches (tests/airflow/test_airflow_stack.py runs before this is asked
-    for): every slice landed, streamed, and the daily statistics backfilled for the five days. The stack's
-    root then holds the whole data set's outputs, which the later tests and the pump monitor read."""
+    for): the replay complete (every slice landed and streamed), and the backfill started right after the
+    trigger complete. The stack's root then holds the whole data set's outputs, which the later tests and
+    the pump monitor read."""
     s, started = airflow_stack, time.monotonic()
-    land_whole_replay(s)
-    TIMINGS["land_whole_replay_s"] = round(time.monotonic() - started, 1)
-    step = time.monotonic()
+    wanted = set(range(s.replay.count)) & set(s.replay.slices)
+    wait_for("every slice landed", lambda: wanted <= s.landed(), timeout=600, interval=2)
+    wait_for("no drop running", lambda: no_run_active(s, "oil_file_drop"), timeout=120, interval=2)
+    s.api.set_paused("oil_file_drop", True)  # the replay is complete
+    TIMINGS["replay_landed_s"] = round(time.time() - TIMINGS["unpaused_at"], 1)
     stream_every_landed_slice(s)  # the daily statistics read the readings table, which streaming fills
-    s.api.set_paused("oil_streaming", True)  # leaves the CPU to the backfill
-    TIMINGS["stream_whole_replay_s"] = round(time.monotonic() - step, 1)
+    TIMINGS["replay_streamed_s"] = round(time.time() - TIMINGS["unpaused_at"], 1)
     step = time.monotonic()
-    done = backfill(s.stack, "oil_daily_stats", BACKFILL_DAYS[0], BACKFILL_DAYS[-1], None, timeout=600)
-    TIMINGS["backfill_s"] = round(time.monotonic() - step, 1)
+    done = backfill(s.stack, "oil_daily_stats", BACKFILL_DAYS[0], BACKFILL_DAYS[-1], None, 600, s.backfill_id)
+    TIMINGS["backfill_after_replay_s"] = round(time.monotonic() - step, 1)
+    TIMINGS["replayed_s"] = round(time.monotonic() - started, 1)
     return {"backfill": done}
 
 
-def land_whole_replay(s) -> None:
-    """Every slice in the landing directory. The schedule's drops (tested above) stop; the slices they
-    did not drop are written by the drop task's own code, all but the last, which a manual run of
-    oil_file_drop (slice_index param) drops: one drop run, not one per slice (each costs a task run)."""
-    from include.replay.file_drop import drop
-
-    s.api.set_paused("oil_streaming", True)  # not needed from here on; leaves the CPU to the backfill
-    active = ("queued", "running")
-
-    def no_drop_running() -> bool:
-        return not [r for r in s.api.dag_runs("oil_file_drop") if r["state"] in active]
-
-    wanted = sorted(set(range(s.replay.count)) & set(s.replay.slices))
-    missing = [index for index in wanted if index not in s.landed()] or wanted[-1:]
-    for index in missing[:-1]:
-        assert drop(s.layout, index, s.replay.span).written, index
-    s.api.trigger("oil_file_drop", {"slice_index": missing[-1], "slice_minutes": s.replay.span})
-    wait_for("every slice landed", lambda: set(wanted) <= s.landed(), timeout=300, interval=2)
-    wait_for("no drop running", no_drop_running, timeout=120, interval=2)
-    s.api.set_paused("oil_file_drop", True)  # the replay is complete
-    failed = [r for r in s.api.dag_runs("oil_file_drop") if r["state"] == "failed"]
-    assert not failed, failed
+def no_run_active(s, dag_id: str) -> bool:
+    return not [r for r in s.api.dag_runs(dag_id) if r["state"] in ("queued", "running")]
 
 
 def streaming_idle(s) -> bool:
-    return not [r for r in s.api.dag_runs("oil_streaming") if r["state"] in ("queued", "running")]
+    return no_run_active(s, "oil_streaming")
 
 
 def stream_every_landed_slice(s) -> None:
-    """The streaming DAG catches up with every landed slice: every reading in the readings table,
-    once. Paused while the slices landed, its Asset events were not queued: one manual run streams
-    them all."""
+    """The streaming DAG catches up with every landed slice: every reading in the readings table, once
+    (a manual run if a drop's Asset event found it paused)."""
     table = str(s.root / "output" / "readings")
     keys = len({(row["resid"], row["date"], row["time"]) for row in s.replay.rows})
 

@@ -167,6 +167,12 @@ def test_backfill_daily_stats_then_reprocess(airflow_stack, replayed, spark):
 
     done = replayed["backfill"]
     first_rows = check(done["runs"], BACKFILL_DAYS)
+    # The newcomer's path (up, fast trigger, backfill right after it): every run of every DAG green, no task
+    # instance failed, not even once before a retry (a retried one keeps its failed try in the log).
+    assert s.api.get("/api/v2/dags/~/dagRuns?state=failed")["total_entries"] == 0
+    retried = s.api.get("/api/v2/dags/~/dagRuns/~/taskInstances?limit=1000")["task_instances"]
+    assert [(ti["dag_id"], ti["task_id"], ti["state"]) for ti in retried if ti["try_number"] > 1] == []
+    assert not [ti for ti in retried if ti["state"] in ("failed", "upstream_failed")]
     # Reprocess a completed day: its run really runs again, after the first backfill completed, rewriting
     # its day (one table version), and the table stays the same.
     versions_before = table_versions()
@@ -190,6 +196,15 @@ def last_success(s, dag_id: str, run_type: str | None = None) -> str:
     runs = [r for r in s.api.dag_runs(dag_id) if r["state"] == "success" and run_type in (None, r["run_type"])]
     assert runs, f"no successful {run_type or ''} run of {dag_id}"
     return runs[-1]["dag_run_id"]
+
+
+def task_states(s, dag_id: str, run_id: str) -> list[str]:
+    runs = f"/api/v2/dags/{dag_id}/dagRuns/{urllib.parse.quote(run_id, safe='')}"
+    return [ti["state"] for ti in s.api.get(f"{runs}/taskInstances")["task_instances"]]
+
+
+def dropped_a_file(s, run_id: str) -> bool:
+    return task_states(s, "oil_file_drop", run_id) == ["success"]
 
 
 def test_cleared_runs_run_again_and_change_nothing(airflow_stack, replayed, spark):
@@ -229,20 +244,17 @@ def test_cleared_runs_run_again_and_change_nothing(airflow_stack, replayed, spar
     assert before["alerts"] == sorted(expected_alerts, key=repr)
     assert before["alerts_enriched"] == sorted(expected_enriched, key=repr)
 
-    # The drop to clear: a manual one of land_whole_replay (its conf names its slice). Its file is removed
-    # first, so that the cleared run really drops it again (same name, same bytes) and the streaming run
-    # its Asset starts meets a file it has read before.
-    drops = [r for r in s.api.dag_runs("oil_file_drop") if r["state"] == "success" and "slice_index" in r["conf"]]
-    assert drops, "no manual drop of the replay to clear"
+    # The drop to clear: the replay's last, the newest scheduled run that dropped a file (the later ones
+    # were past the end: skipped). Its file is removed first, so that the cleared run really drops it again
+    # (same name, same bytes) and the streaming run its Asset starts meets a file it has read before.
+    last_drop = next(r for r in reversed(s.api.dag_runs("oil_file_drop")) if dropped_a_file(s, r["dag_run_id"]))
     redropped = next(
-        p
-        for p in (s.root / "stream").glob("sensor_*.csv")
-        if s.replay.index_of(p.name) == drops[-1]["conf"]["slice_index"]
+        p for p in (s.root / "stream").glob("sensor_*.csv") if s.replay.index_of(p.name) == max(s.landed())
     )
     redropped.unlink()
     cleared = {
         "oil_stage": last_success(s, "oil_stage"),
-        "oil_file_drop": drops[-1]["dag_run_id"],
+        "oil_file_drop": last_drop["dag_run_id"],
         "oil_streaming": last_success(s, "oil_streaming"),
         "oil_daily_stats": last_success(s, "oil_daily_stats", "backfill"),
     }
@@ -254,8 +266,7 @@ def test_cleared_runs_run_again_and_change_nothing(airflow_stack, replayed, spar
         # A drop past the replay's end: the run succeeds, its task is skipped, nothing lands.
         past = s.api.trigger("oil_file_drop", {"slice_index": 999, "slice_minutes": s.replay.span})
         assert s.api.wait_run("oil_file_drop", past, timeout=300) == "success"
-        runs = f"/api/v2/dags/oil_file_drop/dagRuns/{urllib.parse.quote(past, safe='')}"
-        assert [ti["state"] for ti in s.api.get(f"{runs}/taskInstances")["task_instances"]] == ["skipped"]
+        assert task_states(s, "oil_file_drop", past) == ["skipped"]
     finally:
         s.api.set_paused("oil_file_drop", True)
     assert states == dict.fromkeys(cleared, "success"), states

@@ -46,7 +46,7 @@ def test_the_newest_stored_reading_comes_from_the_newest_day_of_the_readings_tab
             "resid": ["P1", "P1", "P2"],
             "date": ["3/10/14", "3/11/14", "3/11/14"],
             "time": ["23:59", "0:05", "13:07"],
-            "day": ["2014-03-10", "2014-03-11", "2014-03-11"],
+            "day": pa.array([date(2014, 3, 10), date(2014, 3, 11), date(2014, 3, 11)], pa.date32()),  # as the job's
         }
     )
     write_deltalake(table, rows, partition_by=["day"])
