@@ -5,7 +5,9 @@ var/postgres/url; `.ci/run` does it), in a database of this session's own that i
 On CI (CI=true) PostgreSQL is required: without it the tests fail, they are not skipped. Elsewhere,
 without var/postgres/url (or with OIL_TEST_AIRFLOW_DB=sqlite), the stack runs on SQLite and says so.
 
-It follows the README's path for a newcomer: `make airflow-up REPLAY=fast` (a day of sensor time a
+It follows the README's path for a newcomer, in one Airflow home and metadata database: `make demo` (on a
+storage root of its own; the whole data set as one slice, one day's statistics, to keep it short), then
+`make airflow-up REPLAY=fast` (a day of sensor time a
 minute), `make airflow-trigger` (staging, then the replay from slice 0: trigger_pipeline) and, right after
 it, `make airflow-backfill` of the data's five days, whose runs wait for their day to land (the
 daily-statistics DAG's sensor) and complete as the replay passes them.
@@ -28,6 +30,7 @@ from deltalake import DeltaTable
 from devstack.airflow_stack import Api, Stack, backfill, start_backfill, trigger_pipeline, wait_for
 from include import settings
 from include.settings import Layout
+from tests.pipeline_run import WHOLE_DATA_SET_MINUTES, run_demo
 from testsupport.replay import Query, Replay
 
 POSTGRES_URL_FILE = settings.VAR_DIR / "postgres" / "url"
@@ -36,6 +39,8 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 SLICE_MINUTES = 1440  # the fast replay's span: 5 slices of the MapR data, alerts in the last 2
 TIMINGS: dict[str, float] = {}
+# make demo before the stack, cut short: the whole data set as one slice (one streaming run), one day's statistics.
+DEMO_ARGS = ("--slice-minutes", WHOLE_DATA_SET_MINUTES, "--days", "1")
 
 
 def on_ci() -> bool:
@@ -157,7 +162,12 @@ def airflow_stack(tmp_path_factory: pytest.TempPathFactory, data_dir: Path, airf
     }
     if airflow_database:
         extra["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = airflow_database
-    stack = Stack(base / "airflow", port=free_port(), replay="fast", **extra)
+    home = base / "airflow"
+    database = {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": airflow_database} if airflow_database else {}
+    started = time.monotonic()
+    demo = run_demo(base, data_dir, (base / "demo-storage").as_uri(), *DEMO_ARGS, **database)
+    TIMINGS["demo_s"] = round(time.monotonic() - started, 1)
+    stack = Stack(home, port=free_port(), replay="fast", **extra)
     try:
         TIMINGS["stack_ready_s"] = round(stack.start(timeout=300), 1)
         api = stack.api()
@@ -182,6 +192,7 @@ def airflow_stack(tmp_path_factory: pytest.TempPathFactory, data_dir: Path, airf
             "postgresql" if airflow_database else "sqlite",
             monitor_root,
             backfill_id,
+            {"demo": demo},
         )
     finally:
         stopped = stack.stop()

@@ -18,7 +18,13 @@ from devstack.airflow_stack import PROJECT_DAGS, backfill, wait_for
 from include import settings
 from tests.airflow.conftest import ARTIFACTS, BACKFILL_DAYS, TIMINGS, log_in, stream_every_landed_slice, streaming_idle
 from tests.dags.test_dag_integrity import EXPECTED_DAGS
-from tests.pipeline_run import REAL_DATA_COUNTS, assert_daily_stats_equal, is_real_data
+from tests.pipeline_run import (
+    REAL_DATA_COUNTS,
+    assert_daily_stats_equal,
+    assert_equal_to_the_oracle,
+    is_real_data,
+    outputs,
+)
 from testsupport import oracle
 
 BATCHES = 3
@@ -27,6 +33,18 @@ BATCHES = 3
 def table_rows(spark, path: str, columns) -> list[tuple]:
     """A Delta table's rows (Spark's Delta reader: its current version), sorted."""
     return sorted(map(tuple, spark.read.format("delta").load(path).select(*columns).collect()), key=repr)
+
+
+# ---- make demo, in the stack's home, before it ------------------------------------------------------
+def test_the_demo_before_the_stack_equals_the_oracle(airflow_stack, spark):
+    """`make demo` on its own root, in the Airflow home and database the stack then runs in: its outputs
+    equal the oracle, its summary says so, and the stack's runs on another root are not hindered (the
+    Assets are named, not tied to a root: the later tests' runs are green)."""
+    demo = airflow_stack.notes["demo"]
+    assert_equal_to_the_oracle(outputs(spark, demo["layout"]), airflow_stack.data_dir, stat_days=1)
+    alerts = len(oracle.alerts(airflow_stack.replay.rows))
+    assert f"alerts: {alerts} rows" in demo["stdout"], demo["stdout"][-3000:]
+    assert demo["env"]["AIRFLOW_HOME"] == str(airflow_stack.stack.home)
 
 
 # ---- web UI ---------------------------------------------------------------------------------------
