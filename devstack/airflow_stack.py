@@ -284,6 +284,20 @@ def latest_tick(env: dict[str, str]) -> datetime:
     return origin + (datetime.now(timezone.utc) - origin) // every * every
 
 
+def note_earlier_outputs(root: str) -> None:
+    """Say in one line what a replay on a root that already holds outputs (make demo's, an earlier replay's) does."""
+    from include.settings import Layout
+    from include.storage import storage_for
+
+    layout = Layout(root)
+    if storage_for(root).exists(layout.output("readings")):
+        say(
+            f"{root} already holds outputs (make demo's or an earlier replay's): the replay adds only what is not "
+            f"there. From scratch: make airflow-down, move {layout.stream}, {layout.path('checkpoints')} and "
+            f"{layout.path('output')} away, or set OIL_STORAGE_ROOT to another root, then up and trigger again"
+        )
+
+
 def trigger_pipeline(stack: Stack, timeout: float) -> Stack:
     """Stage the inputs, then start the replay now (restarting the stack first if it runs another replay).
     Returns the stack that runs it."""
@@ -292,6 +306,7 @@ def trigger_pipeline(stack: Stack, timeout: float) -> Stack:
         stack.down()
         stack.up()
     api = stack.api()
+    note_earlier_outputs(stack.env()["OIL_STORAGE_ROOT"])
     api.set_paused("oil_stage", False)
     run_id = api.trigger("oil_stage")
     say(f"oil_stage: {run_id} ...")
