@@ -2,7 +2,7 @@
 
 Reads every output's Delta table (its current version) and prints its row count and first rows
 (``DataFrame.show``, sorted by the table's key), in columns that fit 120 characters: the wide
-tables show their main columns only. Ends with one line: rows per output, and where (with --counts,
+tables show their main columns only. Ends with two lines: rows per output, and where (with --counts,
 written to that file as JSON instead, for the caller's summary: `make demo`'s). Reads only; an output
 not produced yet is reported so.
 
@@ -60,9 +60,10 @@ def show(df: DataFrame, columns: tuple[str, ...], keys: tuple[str, ...], rows: i
 
 
 def summary(counts: dict[str, int | None], layout: Layout) -> str:
-    """One line: rows per output (or "-" when not produced yet) and the folder that holds them."""
+    """Two lines (one would pass 120 characters): rows per output (or "-" when not produced yet), and the
+    folder that holds them."""
     parts = ", ".join(f"{name} {'-' if count is None else count}" for name, count in counts.items())
-    return f"report: rows per output: {parts} (Delta tables under {layout.path('output')})"
+    return f"report: rows per output: {parts}\nreport: Delta tables under {layout.path('output')}"
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -70,7 +71,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--root", default=settings.STORAGE_ROOT, help="storage root (default: OIL_STORAGE_ROOT)")
     parser.add_argument("--rows", type=int, default=10, help="rows to show of each output")
     parser.add_argument(
-        "--counts", type=Path, default=None, help="write rows per output to this JSON file, not the summary line"
+        "--counts", type=Path, default=None, help="write rows per output to this JSON file, not the summary lines"
     )
     return parser.parse_args(argv)
 
