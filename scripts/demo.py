@@ -153,7 +153,7 @@ def main() -> int:
             )
             return code
         counts = json.loads(counts_file.read_text())
-    print("\n".join(["", *summary_lines(counts, settings.STORAGE_ROOT, LOG, time.monotonic() - started)]))
+    print("\n".join(summary_lines(counts, settings.STORAGE_ROOT, LOG, time.monotonic() - started)))
     return 0
 
 
