@@ -74,8 +74,9 @@ class AirflowCommandFailed(RuntimeError):
 
     def __init__(self, args: list[str], returncode: int, tail: str) -> None:
         self.command = f"airflow {' '.join(args)}"
+        self.failure = f"{self.command} failed with exit code {returncode}"
         self.tail = tail
-        super().__init__(f"{self.command} failed with exit code {returncode}:\n{tail}")
+        super().__init__(f"{self.failure}:\n{tail}")
 
 
 def airflow(

@@ -56,7 +56,7 @@ def failure_lines(title: str, error: BaseException, log: Path) -> list[str]:
     """What failed and where to look, in the first line; then the command's last output, or the traceback."""
     if isinstance(error, AirflowCommandFailed):
         return [
-            f"demo failed at {title}: {error.command} failed; whole output in {log}",
+            f"demo failed at {title}: {error.failure}; whole output in {log}",
             "its last lines:",
             error.tail,
         ]

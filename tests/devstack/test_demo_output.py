@@ -17,7 +17,7 @@ def test_a_failed_dag_run_names_the_dag_and_the_log_in_the_first_line():
     error = AirflowCommandFailed(["dags", "test", "oil_streaming"], 1, "Traceback (most recent call last):\n  ...")
     first, _, tail = failure_lines("oil_streaming (alerts, enrichment)", error, LOG)
     assert first == (
-        "demo failed at oil_streaming (alerts, enrichment): airflow dags test oil_streaming failed;"
+        "demo failed at oil_streaming (alerts, enrichment): airflow dags test oil_streaming failed with exit code 1;"
         f" whole output in {LOG}"
     )
     assert tail.startswith("Traceback")
