@@ -9,8 +9,14 @@ STORAGE = $${OIL_STORAGE_ROOT:-var/storage}
 PORT ?= 9999
 DURATION ?= 60
 MODE ?= complete
-# spark-submit of a job by hand: Delta's jars (make setup) on the driver's class path.
-SPARK_SUBMIT = spark-submit --jars $(shell $(PYTHON) -c "from include.settings import DELTA_JARS; print(DELTA_JARS)")
+# A setting, read where it is defined: $(call setting,MODULE,NAME).
+setting = $(shell $(PYTHON) -c "import $(1) as settings; print(settings.$(2))")
+# spark-submit of a job by hand, set up as make demo's jobs: Delta's jars (make setup) on the driver's class
+# path; the jobs' logging (warnings only, not Spark's INFO lines); a local driver on the loopback address
+# (else Spark warns when the hostname resolves to one; a SPARK_LOCAL_IP of yours wins).
+SPARK_SUBMIT = SPARK_CONF_DIR=$(call setting,include.settings,SPARK_CONF_DIR) \
+    SPARK_LOCAL_IP=$${SPARK_LOCAL_IP:-$(call setting,devstack.settings,LOCAL_SPARK_IP)} \
+    spark-submit --jars $(call setting,include.settings,DELTA_JARS)
 
 .DEFAULT_GOAL := help
 .PHONY: help setup demo test check lint format sample report word-count sender output-modes hdfs-up hdfs-down hdfs-status hdfs-ls constraints clean

@@ -22,6 +22,24 @@ DEFAULT_SPARK_CONN = json.dumps({"conn_type": "spark", "host": "local[2]"})
 DEFAULT_WEBHDFS_CONN = json.dumps(
     {"conn_type": "webhdfs", "host": "localhost", "port": settings.LOCAL_WEBHDFS_PORT, "login": getpass.getuser()}
 )
+# The JVM prints this at every Spark start: Spark's launcher always adds --add-modules=jdk.incubator.vector
+# (org.apache.spark.launcher.JavaModuleOptions) and no option silences it. Nothing to act on: left out
+# wherever a job's output is shown.
+INCUBATOR_WARNING = "WARNING: Using incubator modules: jdk.incubator.vector"
+
+
+def is_launcher_noise(line: str) -> bool:
+    """A line of a Spark job's output that says nothing to act on (also inside an Airflow log line)."""
+    return INCUBATOR_WARNING in line
+
+
+def spark_master_is_local(connection: str | None) -> bool:
+    """Whether a Spark connection given as JSON (as here) names a local[N] master; another form is not guessed."""
+    try:
+        fields = json.loads(connection or "")
+    except ValueError:
+        return False
+    return isinstance(fields, dict) and str(fields.get("host", "")).startswith("local")
 
 
 def airflow_env(home: Path = settings.AIRFLOW_HOME, **overrides: str) -> dict[str, str]:
@@ -43,13 +61,29 @@ def airflow_env(home: Path = settings.AIRFLOW_HOME, **overrides: str) -> dict[st
     env.setdefault("AIRFLOW_CONN_SPARK_DEFAULT", DEFAULT_SPARK_CONN)
     env.setdefault("AIRFLOW_CONN_WEBHDFS_DEFAULT", DEFAULT_WEBHDFS_CONN)
     env.update(overrides)
+    # A local driver on the loopback address: else Spark warns at every job that the hostname resolves to
+    # one. Not on a cluster, whose executors must reach the driver; a SPARK_LOCAL_IP of the user's wins.
+    if spark_master_is_local(env.get(f"AIRFLOW_CONN_{pipeline.SPARK_CONN_ID.upper()}")):
+        env.setdefault("SPARK_LOCAL_IP", settings.LOCAL_SPARK_IP)
     return env
+
+
+class AirflowCommandFailed(RuntimeError):
+    """An Airflow command that exited with an error: the first line of the message names it, the rest is
+    the tail of its output."""
+
+    def __init__(self, args: list[str], returncode: int, tail: str) -> None:
+        self.command = f"airflow {' '.join(args)}"
+        self.failure = f"{self.command} failed with exit code {returncode}"
+        self.tail = tail
+        super().__init__(f"{self.failure}:\n{tail}")
 
 
 def airflow(
     args: list[str], env: dict[str, str], log: Path | None = None, timeout: float | None = None
 ) -> subprocess.CompletedProcess:
-    """Run `airflow ARGS`; its output goes to log (or is captured). Raises with the output's tail on failure."""
+    """Run `airflow ARGS`; its output goes to log (or is captured). Raises AirflowCommandFailed with the
+    output's tail on failure."""
     command = [str(BIN_DIR / "airflow"), *args]
     result = subprocess.run(command, env=env, capture_output=True, text=True, check=False, timeout=timeout)
     if log is not None:
@@ -57,8 +91,8 @@ def airflow(
         with log.open("a") as handle:
             handle.write(f"$ airflow {' '.join(args)}\n{result.stdout}{result.stderr}\n")
     if result.returncode != 0:
-        tail = "\n".join((result.stdout + result.stderr).splitlines()[-60:])
-        raise RuntimeError(f"airflow {' '.join(args)} failed with exit code {result.returncode}:\n{tail}")
+        lines = [line for line in (result.stdout + result.stderr).splitlines() if not is_launcher_noise(line)]
+        raise AirflowCommandFailed(args, result.returncode, "\n".join(lines[-60:]))
     return result
 
 

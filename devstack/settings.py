@@ -61,6 +61,8 @@ AIRFLOW_PORT = int(os.getenv("OIL_AIRFLOW_PORT") or 0) or None
 AIRFLOW_HOST = os.getenv("OIL_AIRFLOW_HOST") or None
 # The stack's metadata database (unset: what the last `up` used, else SQLite in the home).
 AIRFLOW_DATABASE = os.getenv("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN") or None
+# The address of the Spark driver of the local runs (local[N] masters only; SPARK_LOCAL_IP, when unset).
+LOCAL_SPARK_IP = "127.0.0.1"
 # Start of the file-drop replay when set; unset, the stack keeps the time of its first start, and
 # `make airflow-trigger` starts the replay when it unpauses it (the Variable oil_replay_start).
 REPLAY_START = os.getenv("OIL_REPLAY_START") or None

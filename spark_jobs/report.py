@@ -2,8 +2,9 @@
 
 Reads every output's Delta table (its current version) and prints its row count and first rows
 (``DataFrame.show``, sorted by the table's key), in columns that fit 120 characters: the wide
-tables show their main columns only. Ends with one line: rows per output, and where. Reads only;
-an output not produced yet is reported so.
+tables show their main columns only. Ends with two lines: rows per output, and where (with --counts,
+written to that file as JSON instead, for the caller's summary: `make demo`'s). Reads only; an output
+not produced yet is reported so.
 
     PYTHONPATH=. spark-submit --jars "$(ls var/delta/lib/*.jar | paste -sd,)" spark_jobs/report.py [--root var/storage]
 """
@@ -11,7 +12,9 @@ an output not produced yet is reported so.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from pathlib import Path
 
 from pyspark.sql import DataFrame
 
@@ -33,6 +36,17 @@ OUTPUTS = {
     ),
     "quarantine": (("source_file", "raw_line", "reason", "occurrences"), ("source_file", "raw_line")),
     "daily_stats": (("day", "resid", "date", "minpsi", "avgpsi", "maxpsi"), ("day", "resid")),
+    # The streaming runs' log (spark_jobs/alerts.py): when each finished, to the second, and what it did.
+    "runs": (
+        (
+            "date_format(finished_at, 'yyyy-MM-dd HH:mm:ss') AS finished_at",
+            "micro_batches",
+            "lines_read",
+            "alerts_written",
+            "lines_quarantined",
+        ),
+        ("finished_at",),
+    ),
 }
 
 
@@ -42,19 +56,23 @@ def cell_width(columns: int) -> int:
 
 
 def show(df: DataFrame, columns: tuple[str, ...], keys: tuple[str, ...], rows: int) -> None:
-    df.orderBy(*keys).select(*columns).show(rows, truncate=cell_width(len(columns)))
+    df.orderBy(*keys).selectExpr(*columns).show(rows, truncate=cell_width(len(columns)))
 
 
 def summary(counts: dict[str, int | None], layout: Layout) -> str:
-    """One line: rows per output (or "-" when not produced yet) and the folder that holds them."""
+    """Two lines (one would pass 120 characters): rows per output (or "-" when not produced yet), and the
+    folder that holds them."""
     parts = ", ".join(f"{name} {'-' if count is None else count}" for name, count in counts.items())
-    return f"report: rows per output: {parts} (Delta tables under {layout.path('output')})"
+    return f"report: rows per output: {parts}\nreport: Delta tables under {layout.path('output')}"
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--root", default=settings.STORAGE_ROOT, help="storage root (default: OIL_STORAGE_ROOT)")
     parser.add_argument("--rows", type=int, default=10, help="rows to show of each output")
+    parser.add_argument(
+        "--counts", type=Path, default=None, help="write rows per output to this JSON file, not the summary lines"
+    )
     return parser.parse_args(argv)
 
 
@@ -73,7 +91,10 @@ def main(argv: list[str] | None = None) -> int:
             continue
         print(f"{name}: {counts[name]} rows ({path})")
         show(df, columns, keys, args.rows)
-    print(summary(counts, layout))
+    if args.counts:
+        args.counts.write_text(json.dumps(counts))
+    else:
+        print(summary(counts, layout))
     return 0
 
 

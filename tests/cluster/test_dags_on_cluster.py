@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 import pytest
 
 from devstack.airflow_stack import wait_for
-from devstack.local_airflow import BIN_DIR
+from devstack.local_airflow import BIN_DIR, INCUBATOR_WARNING
 from include import settings
 from tests.cluster.conftest import CLUSTER_SPARK_CONN
 from tests.hdfs.conftest import NAMENODE
@@ -68,11 +68,16 @@ def cluster_pipeline(spark_cluster, hdfs_server, webhdfs_connection, tmp_path_fa
 
 
 def test_outputs_on_the_cluster_equal_the_oracle(spark, cluster_pipeline, data_dir):
-    assert_equal_to_the_oracle(outputs(spark, cluster_pipeline["layout"]), data_dir, STAT_DAYS)
+    got = outputs(spark, cluster_pipeline["layout"])
+    assert_equal_to_the_oracle(got, data_dir, STAT_DAYS)
     # the lecture-like report at the end of make demo
     readings = oracle.readings(data_dir / settings.SENSOR_FILE)
     assert f"alerts: {len(oracle.alerts(readings))} rows" in cluster_pipeline["stdout"]
     assert f"daily_stats: {sum(pumps_per_day(data_dir).values())} rows" in cluster_pipeline["stdout"]
+    # and its summary: the oracle's counts (one drop, so one streaming run), without the JVM's noise
+    rows = ", ".join(f"{name} {len(got[name])}" for name in ("readings", "alerts", "alerts_enriched", "quarantine"))
+    assert f"rows    {rows}, daily_stats {len(got['daily_stats'])}, runs 1" in cluster_pipeline["stdout"]
+    assert INCUBATOR_WARNING not in cluster_pipeline["stdout"]
 
 
 def test_the_master_lists_every_job_as_a_finished_application(cluster_pipeline, data_dir):
