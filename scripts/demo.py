@@ -30,7 +30,7 @@ from include.settings import Layout
 LOG = AIRFLOW_HOME / "demo.log"
 NEXT_STEPS = (
     ("make report", "the report again"),
-    ("make airflow-up; make airflow-trigger", 'the DAGs on a scheduler with a web UI (README: "Airflow for real")'),
+    ("make airflow-up REPLAY=fast", 'then make airflow-trigger: a live replay, web UI (README: "Airflow for real")'),
 )
 
 
