@@ -41,7 +41,8 @@ def test_the_summary_counts_rows_per_table_says_where_and_what_next():
     assert any(line.startswith("  storage file:///home/user/oil/var/storage (") for line in lines)
     assert f"  log     {LOG} (every Airflow run's output)" in lines
     text = "\n".join(lines)
-    assert all(step in text for step in ("make report", "make airflow-up REPLAY=fast", "make airflow-trigger", "README"))
+    steps = ("make report", "make airflow-up REPLAY=fast", "make airflow-trigger", "README")
+    assert all(step in text for step in steps)
     assert max(map(len, lines)) <= 120, max(lines, key=len)
 
 
