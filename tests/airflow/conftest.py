@@ -22,6 +22,7 @@ import socket
 import time
 import warnings
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -176,6 +177,7 @@ def airflow_stack(tmp_path_factory: pytest.TempPathFactory, data_dir: Path, airf
         # skipped with that reason; now, while the CPU is idle.
         api.set_paused("oil_daily_stats", False)
         TIMINGS["unpaused_at"] = time.time()
+        triggered_at = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")  # as the REST API's times
         trigger_pipeline(stack, timeout=300)  # make airflow-trigger: staged, the first slice dropped
         TIMINGS["trigger_s"] = round(time.monotonic() - started, 1)
         # make airflow-backfill right after the trigger: its runs wait for their days to land.
@@ -192,7 +194,7 @@ def airflow_stack(tmp_path_factory: pytest.TempPathFactory, data_dir: Path, airf
             "postgresql" if airflow_database else "sqlite",
             monitor_root,
             backfill_id,
-            {"demo": demo},
+            {"demo": demo, "triggered_at": triggered_at},
         )
     finally:
         stopped = stack.stop()
