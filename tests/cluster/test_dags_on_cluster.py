@@ -4,6 +4,7 @@ change. The outputs equal the oracle, the files land where the lecture puts them
 them through WebHDFS, the master's /json/ lists the applications as finished, and a worker killed with
 SIGKILL in the middle of a job changes nothing. The daily statistics of STAT_DAYS days prove the job on the
 cluster (one application a day, as the other days): the in-process run and tests/airflow do every day.
+Before it, in the same Airflow home, make demo ran on local storage: a second root in one home.
 
 One run for all of it (the longest fixture of the suite): the in-process run of tests/conftest.py covers
 the jobs on local storage, tests/airflow the scheduler's path.
@@ -52,9 +53,16 @@ def cluster_pipeline(spark_cluster, hdfs_server, webhdfs_connection, tmp_path_fa
     from include.storage.webhdfs import WebHdfsStorage
 
     WebHdfsStorage().delete(LECTURE_ROOT, recursive=True)  # a clean /sparkdata/oil for this run
+    base = tmp_path_factory.mktemp("cluster-pipeline")
+    # First make demo on local storage in the same Airflow home, as a user who then moves to HDFS does (the
+    # Assets of the first root once made the second's runs fail): the whole data set as one slice, no
+    # daily statistics, local Spark.
+    local = run_demo(
+        base, data_dir, (base / "local-storage").as_uri(), "--slice-minutes", WHOLE_DATA_SET_MINUTES, "--days", "0"
+    )
     before = {app["id"] for app in spark_cluster.state()["completedapps"]}
     run = run_demo(
-        tmp_path_factory.mktemp("cluster-pipeline"),
+        base,
         data_dir,
         LECTURE_ROOT,
         "--slice-minutes",
@@ -64,7 +72,7 @@ def cluster_pipeline(spark_cluster, hdfs_server, webhdfs_connection, tmp_path_fa
         AIRFLOW_CONN_SPARK_DEFAULT=CLUSTER_SPARK_CONN,
     )
     apps = [app for app in spark_cluster.state()["completedapps"] if app["id"] not in before]
-    return {**run, "apps": apps}
+    return {**run, "apps": apps, "local": local}
 
 
 def test_outputs_on_the_cluster_equal_the_oracle(spark, cluster_pipeline, data_dir):
@@ -78,6 +86,15 @@ def test_outputs_on_the_cluster_equal_the_oracle(spark, cluster_pipeline, data_d
     rows = ", ".join(f"{name} {len(got[name])}" for name in ("readings", "alerts", "alerts_enriched", "quarantine"))
     assert f"rows    {rows}, daily_stats {len(got['daily_stats'])}, runs 1" in cluster_pipeline["stdout"]
     assert INCUBATOR_WARNING not in cluster_pipeline["stdout"]
+
+
+def test_make_demo_on_two_storage_roots_in_one_airflow_home(spark, cluster_pipeline, data_dir):
+    """make demo on local storage, then on HDFS, in one Airflow home: both equal the oracle (the HDFS run's
+    outputs are checked above)."""
+    local = cluster_pipeline["local"]
+    assert local["env"]["AIRFLOW_HOME"] == cluster_pipeline["env"]["AIRFLOW_HOME"]
+    assert local["layout"].root != cluster_pipeline["layout"].root
+    assert_equal_to_the_oracle(outputs(spark, local["layout"]), data_dir, stat_days=0)
 
 
 def test_the_master_lists_every_job_as_a_finished_application(cluster_pipeline, data_dir):
