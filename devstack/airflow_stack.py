@@ -25,6 +25,7 @@ import os
 import secrets
 import subprocess
 import sys
+import urllib.parse
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -396,10 +397,18 @@ def command(stack: Stack, args: argparse.Namespace) -> int:
         return 0
     if args.command == "backfill":
         result = backfill(stack, args.dag_id, args.from_date, args.to_date, args.reprocess_behavior, args.timeout)
+        api, skipped = stack.api(), 0
         for run in sorted(result["runs"], key=lambda r: r["logical_date"]):
-            say(f"{run['logical_date'][:10]}  {run['state']:8} {run['dag_run_id']}")
+            # A green run may have skipped its work (a day outside the data): say which.
+            path = f"/api/v2/dags/{args.dag_id}/dagRuns/{urllib.parse.quote(run['dag_run_id'], safe='')}/taskInstances"
+            tasks = ", ".join(f"{ti['task_id']} {ti['state']}" for ti in api.get(path)["task_instances"])
+            skipped += "skipped" in tasks
+            say(f"{run['logical_date'][:10]}  {run['state']:8} {tasks}")
         failed = [run for run in result["runs"] if run["state"] != "success"]
-        say(f"backfill {result['id']}: {len(result['runs'])} runs, {len(failed)} not successful")
+        say(
+            f"backfill {result['id']}: {len(result['runs'])} runs, {len(failed)} not successful, {skipped} skipped "
+            f"(a day with no reading in the staged data: see its day_landed log); {stack.url}/dags/{args.dag_id}/runs"
+        )
         return 1 if failed else 0
     return 2
 
