@@ -19,7 +19,7 @@ SPARK_SUBMIT = SPARK_CONF_DIR=$(call setting,include.settings,SPARK_CONF_DIR) \
     spark-submit --jars $(call setting,include.settings,DELTA_JARS)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test check lint format sample report word-count sender output-modes hdfs-up hdfs-down hdfs-status hdfs-ls constraints clean
+.PHONY: help setup demo test check lint format sample report word-count sender output-modes hdfs-up hdfs-down hdfs-status hdfs-ls mail-up mail-down mail-ls constraints clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -80,6 +80,18 @@ hdfs-status:  ## what runs, safe mode, live DataNodes
 
 hdfs-ls:  ## list HDFS through WebHDFS, like hadoop fs -ls: make hdfs-ls PATH=/sparkdata/oil
 	@$(HDFS) ls $(if $(filter command line,$(origin PATH)),$(PATH),/)
+
+# devstack/mail_server.py: the server needs aiosmtpd (make setup); mail-down and mail-ls only the standard library.
+MAIL := $(PYTHON) -m devstack.mail_server
+
+mail-up: setup  ## local SMTP server on 127.0.0.1:8025 (OIL_MAIL_PORT) keeping each message in var/mail (idempotent)
+	$(MAIL) up
+
+mail-down:  ## stop the SMTP server; nothing is left running
+	$(MAIL) down
+
+mail-ls:  ## the kept messages: time, From, To, Subject, Message-ID, and a count
+	@$(MAIL) ls
 
 constraints: setup  ## re-pin every transitive package after a change of requirements.txt
 	{ sed -n '1p' constraints.txt; $(PYTHON) -m pip freeze --exclude-editable | sort -f; } > constraints.new

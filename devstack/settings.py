@@ -1,4 +1,4 @@
-"""Every setting of the dev stack (local HDFS, Spark cluster, Airflow stack, local Airflow runs), read once.
+"""Every setting of the dev stack (local HDFS, Spark cluster, Airflow stack, local Airflow runs, mail), read once.
 
 The pipeline's own settings (DAGs, Spark jobs, plugin) are include/settings.py's; this module takes
 from there what the dev stack shares with the pipeline, never the reverse. Standard library only
@@ -52,6 +52,13 @@ SPARK_WORKERS = int(os.getenv("OIL_SPARK_WORKERS", "2"))
 SPARK_WORKER_CORES = int(os.getenv("OIL_SPARK_WORKER_CORES", "1"))
 SPARK_WORKER_MEMORY = os.getenv("OIL_SPARK_WORKER_MEMORY", "1g")
 SPARK_CLUSTER_HOME = _folder("OIL_SPARK_CLUSTER_HOME", VAR_DIR / "spark")
+
+# --- the local SMTP server of `make mail-up` (devstack/mail_server.py) ----------------------------------
+# Listens on the loopback address only: a development sink for Airflow's mail, never a relay.
+MAIL_HOST = "127.0.0.1"
+MAIL_PORT = int(os.getenv("OIL_MAIL_PORT", "8025"))
+# Each received message as one .eml file; its pid file and log under run/ and logs/.
+MAIL_HOME = _folder("OIL_MAIL_HOME", VAR_DIR / "mail")
 
 # --- Airflow: the local runs (make demo, tests) and the stack of `make airflow-up` ----------------------
 # Airflow home of the local runs and of the stack: SQLite metadata, logs.
