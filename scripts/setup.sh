@@ -62,8 +62,13 @@ if [ "$(cat "$DELTA_LIB/.pom.sha256" 2>/dev/null)" != "$delta_wanted" ]; then
     command -v mvn >/dev/null || die "Maven (mvn) is needed to fetch the Delta Lake jars (Debian: apt-get install maven)."
     say "delta lake jars: fetching into $DELTA_LIB (conf/delta/pom.xml)"
     rm -rf "$DELTA_LIB.partial" && mkdir -p "$DELTA_LIB.partial"
+    # Maven's output to a log, its tail on the terminal only on failure: Debian's Maven 3.8 prints colour
+    # codes even with -B, and -Dstyle.color=never needs 3.9.
+    mkdir -p var/delta
     mvn -q -B -f conf/delta/pom.xml dependency:copy-dependencies -DoutputDirectory="$PWD/$DELTA_LIB.partial" \
-        || die "fetching the Delta Lake jars from Maven Central failed (conf/delta/pom.xml); see Maven's message above."
+        > var/delta/maven.log 2>&1 \
+        || { tail -n 25 var/delta/maven.log >&2
+             die "fetching the Delta Lake jars from Maven Central failed (conf/delta/pom.xml); Maven's log: var/delta/maven.log"; }
     echo "$delta_wanted" > "$DELTA_LIB.partial/.pom.sha256"
     rm -rf "$DELTA_LIB" && mv "$DELTA_LIB.partial" "$DELTA_LIB"
 fi
