@@ -87,6 +87,10 @@ class Api:
     def dag_run(self, dag_id: str, run_id: str) -> dict:
         return self.get(f"/api/v2/dags/{dag_id}/dagRuns/{urllib.request.quote(run_id, safe='')}")
 
+    def task_instances(self, dag_id: str, run_id: str) -> list[dict]:
+        run = urllib.request.quote(run_id, safe="")
+        return self.get(f"/api/v2/dags/{dag_id}/dagRuns/{run}/taskInstances")["task_instances"]
+
     def wait_run(self, dag_id: str, run_id: str, timeout: float) -> str:
         """Wait until the run is finished; its final state."""
         state = wait_for(

@@ -25,7 +25,6 @@ import os
 import secrets
 import subprocess
 import sys
-import urllib.parse
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -400,8 +399,9 @@ def command(stack: Stack, args: argparse.Namespace) -> int:
         api, skipped = stack.api(), 0
         for run in sorted(result["runs"], key=lambda r: r["logical_date"]):
             # A green run may have skipped its work (a day outside the data): say which.
-            path = f"/api/v2/dags/{args.dag_id}/dagRuns/{urllib.parse.quote(run['dag_run_id'], safe='')}/taskInstances"
-            tasks = ", ".join(f"{ti['task_id']} {ti['state']}" for ti in api.get(path)["task_instances"])
+            tasks = ", ".join(
+                f"{ti['task_id']} {ti['state']}" for ti in api.task_instances(args.dag_id, run["dag_run_id"])
+            )
             skipped += "skipped" in tasks
             say(f"{run['logical_date'][:10]}  {run['state']:8} {tasks}")
         failed = [run for run in result["runs"] if run["state"] != "success"]

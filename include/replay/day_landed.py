@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from include.replay import slicing
+from include.schemas import reading_time
 from include.settings import Layout
 
 
@@ -63,7 +64,7 @@ def newest_stored_reading(readings_table: str) -> datetime | None:
     dataset = table.to_pyarrow_dataset()
     newest_day = pa.scalar(max(days)).cast(dataset.schema.field("day").type)  # a partition value is text
     rows = dataset.to_table(columns=["date", "time"], filter=pads.field("day") == newest_day).to_pylist()
-    return max((slicing.event_time(f"x,{row['date']},{row['time']},") for row in rows), default=None)
+    return max((reading_time(row["date"], row["time"]) for row in rows), default=None)
 
 
 def state_of(layout: Layout, day: date) -> DayState:

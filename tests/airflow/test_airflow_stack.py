@@ -8,7 +8,6 @@ the rest of the data and backfills the daily statistics.
 from __future__ import annotations
 
 import time
-import urllib.parse
 from collections import Counter
 from datetime import datetime
 
@@ -224,8 +223,7 @@ def last_success(s, dag_id: str, run_type: str | None = None) -> str:
 
 
 def task_states(s, dag_id: str, run_id: str) -> list[str]:
-    runs = f"/api/v2/dags/{dag_id}/dagRuns/{urllib.parse.quote(run_id, safe='')}"
-    return [ti["state"] for ti in s.api.get(f"{runs}/taskInstances")["task_instances"]]
+    return [ti["state"] for ti in s.api.task_instances(dag_id, run_id)]
 
 
 def dropped_a_file(s, run_id: str) -> bool:
