@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pyspark.sql.types import StructType
 
-# (name, type) with type one of "string" or "double".
+# (name, type) with type one of "string", "double", "long" or "timestamp".
 SENSOR = (
     ("resid", "string"),
     ("date", "string"),  # as in the file: 3/10/14
@@ -80,10 +80,37 @@ def ddl(columns: tuple[tuple[str, str], ...], with_corrupt_record: bool = False)
 
 
 def spark_schema(columns: tuple[tuple[str, str], ...], with_corrupt_record: bool = False) -> StructType:
-    from pyspark.sql.types import DoubleType, StringType, StructField, StructType
+    from pyspark.sql.types import DoubleType, LongType, StringType, StructField, StructType, TimestampType
 
-    types = {"string": StringType(), "double": DoubleType()}
+    types = {"string": StringType(), "double": DoubleType(), "long": LongType(), "timestamp": TimestampType()}
     fields = [StructField(name, types[kind], nullable=True) for name, kind in columns]
     if with_corrupt_record:
         fields.append(StructField(CORRUPT_RECORD, StringType(), nullable=True))
     return StructType(fields)
+
+
+# The incidents table (output/incidents, spark_jobs/incidents.py): one row per incident of a pump, keyed
+# by incident_id (the pump and the opening time: NANTAHALLA@2014-03-13T02:05). Times are the readings'
+# event times (date and time of the file, as UTC timestamps); updated_at is when the row was last written.
+INCIDENT = (
+    ("incident_id", "string"),
+    ("resid", "string"),
+    ("opened_at", "timestamp"),
+    ("resolved_at", "timestamp"),  # null while the incident is open
+    ("low_readings", "long"),  # readings below the threshold
+    ("min_psi", "double"),
+    ("last_reading_at", "timestamp"),  # the newest reading of the pump applied to the incident
+    ("updated_at", "timestamp"),
+    ("pumpType", "string"),  # from sensorvendor.csv
+    ("vendor", "string"),
+    ("maintenance_date", "string"),  # the latest maintenance event on or before the opening day (sensormaint.csv)
+    ("technician", "string"),
+    ("maintenance", "string"),  # its description
+    ("reference_version", "string"),  # digest of the reference files the row was joined with
+)
+INCIDENT_COLUMNS = tuple(name for name, _ in INCIDENT)
+
+
+def incident_id(resid: str, opened_at: datetime) -> str:
+    """An incident's key: its pump and opening minute."""
+    return f"{resid}@{opened_at:%Y-%m-%dT%H:%M}"

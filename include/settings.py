@@ -49,6 +49,14 @@ MONITOR_ROOT = _as_root(os.getenv("OIL_MONITOR_ROOT") or STORAGE_ROOT).rstrip("/
 # Alert rule of the lecture: a reading whose psi is below this is a low-pressure alert.
 ALERT_PSI_THRESHOLD = float(os.getenv("OIL_ALERT_PSI_THRESHOLD", "0.5"))
 
+# Incidents (spark_jobs/incidents.py): a pump's incident opens at its first reading below the threshold and
+# resolves once the pump has read at or above it for this many minutes of event time, without a low reading.
+INCIDENT_CLEAR_MINUTES = float(os.getenv("OIL_INCIDENT_CLEAR_MINUTES", "15"))
+# The streaming DAG's notify task mails one message per incident opened and per incident resolved, through
+# this Airflow connection (conn_type smtp; e.g. AIRFLOW_CONN_SMTP_DEFAULT), to these addresses (comma-separated).
+SMTP_CONN_ID = os.getenv("OIL_SMTP_CONN_ID", "smtp_default")
+INCIDENT_MAIL_TO = os.getenv("OIL_INCIDENT_MAIL_TO", "oil-operators@localhost")
+
 # The file-drop DAG replays the sensor file: run k drops the readings of sensor-time slice k,
 # [first day 00:00 + k * SLICE_MINUTES, + SLICE_MINUTES). Run k is the run whose logical date is
 # REPLAY_START + k * DROP_EVERY_MINUTES, so re-running a run drops the same slice again.
