@@ -25,23 +25,20 @@ corrected file and run again, every alert is then enriched with it.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import sys
 from collections import Counter
 
-from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from include.schemas import MAINT, VENDOR, spark_schema
 from include.spark import reference_files, tables
 from include.spark.checkpoint_lock import checkpoint_lock
+from include.spark.references import MissingReferenceFile, read_references
 from include.spark.spark_runtime import (
     add_streaming_options,
     checkpoint_is_empty,
     get_session,
     job_parser,
-    read_file,
     run_main,
 )
 
@@ -66,40 +63,6 @@ REFERENCE_VERSION = "reference_version"
 def enrich(alerts: DataFrame, vendors: DataFrame, maintenance: DataFrame) -> DataFrame:
     """Alerts x vendor x maintenance on resid: the lecture's columns plus the alert's time."""
     return alerts.join(vendors, "resid", "left").join(maintenance, "resid", "left").select(*ENRICHED_COLUMNS)
-
-
-class MissingReferenceFile(Exception):
-    pass
-
-
-def file_bytes(spark: SparkSession, path: str) -> tuple[str, bytes]:
-    """(its full path, its bytes) of a file; a missing one is an error that names it (never an
-    enrichment with nulls)."""
-    try:
-        full_path, _, content = read_file(spark, path)
-    except AnalysisException as error:
-        if error.getCondition() != "PATH_NOT_FOUND":
-            raise
-        raise MissingReferenceFile(
-            f"reference file missing: {path}. Stage it (airflow dags test oil_stage) and rerun: "
-            "no alert has been consumed, the next run enriches them all."
-        ) from None
-    return full_path, content
-
-
-def read_references(spark: SparkSession, vendor: str, maint: str) -> tuple[DataFrame, DataFrame, str]:
-    """The vendor and maintenance tables, checked line by line, and the digest of the two files' bytes
-    (reference_version: which files an enriched row was joined with)."""
-    (vendor_path, vendor_bytes), (maint_path, maint_bytes) = file_bytes(spark, vendor), file_bytes(spark, maint)
-    vendor_rows = reference_files.check(vendor, vendor_bytes, VENDOR, one_line_per_pump=True)
-    maint_rows = reference_files.check(maint, maint_bytes, MAINT)
-    digests = sorted([(vendor_path, vendor_bytes), (maint_path, maint_bytes)])
-    version = hashlib.sha256("".join(hashlib.sha256(b).hexdigest() for _, b in digests).encode()).hexdigest()[:16]
-    return (
-        spark.createDataFrame(vendor_rows, spark_schema(VENDOR)),
-        spark.createDataFrame(maint_rows, spark_schema(MAINT)),
-        version,
-    )
 
 
 def reference_report(vendors: DataFrame, maintenance: DataFrame) -> list[str]:

@@ -19,7 +19,8 @@ from include.replay import slicing
 from include.replay.file_drop import drop
 from include.settings import Layout
 from include.spark import tables
-from spark_jobs import alerts, daily_stats, enrich_alerts
+from spark_jobs import alerts, daily_stats, enrich_alerts, incidents
+from testsupport import incidents as incident_oracle
 from testsupport import oracle
 
 # One drop of a week of sensor time: the whole data set in one file, so one streaming run.
@@ -43,7 +44,7 @@ def staged(folder: Path, data_dir: Path) -> Layout:
 
 
 def stream(layout: Layout, max_files: int | None = None) -> None:
-    """One run of the streaming DAG's two jobs: alerts, then their enrichment."""
+    """One run of the streaming DAG's jobs: alerts, then their enrichment and the incidents."""
     extra = ["--max-files-per-trigger", str(max_files)] if max_files else []
     outputs_ = ["--output", layout.output("alerts"), "--quarantine", layout.output("quarantine")]
     assert alerts.main(["--source", layout.stream, *outputs_, "--checkpoints", layout.path("checkpoints"), *extra]) == 0
@@ -52,6 +53,16 @@ def stream(layout: Layout, max_files: int | None = None) -> None:
         *("--output", layout.output("alerts_enriched"), "--checkpoint", layout.checkpoint("alerts_enriched")),
     ]
     assert enrich_alerts.main([*enrich, *extra]) == 0
+    # Not in max_files' micro-batches: the incident rule applies readings in event-time order, and Delta would
+    # cut an alert run's commit (several files, each spanning its whole slice) into batches out of that order.
+    assert incidents.main(incident_args(layout)) == 0
+
+
+def incident_args(layout: Layout) -> list[str]:
+    return [
+        *("--readings", layout.output("readings"), "--vendor", layout.vendor, "--maint", layout.maint),
+        *("--output", layout.output("incidents"), "--checkpoint", layout.checkpoint("incidents")),
+    ]
 
 
 def daily(layout: Layout, data_dir: Path) -> None:
@@ -110,7 +121,27 @@ def outputs(spark, layout: Layout) -> dict[str, list[tuple]]:
         "alerts_enriched": sorted_rows(spark, layout.output("alerts_enriched"), oracle.ENRICHED_COLUMNS),
         "daily_stats": sorted_rows(spark, layout.output("daily_stats"), ("resid", "date", *oracle.STAT_COLUMNS)),
         "quarantine": sorted_rows(spark, layout.output("quarantine"), ("raw_line",)),
+        "incidents": incident_rows(spark, layout),
     }
+
+
+INCIDENT_FIELDS = ("resid", "opened_at", "resolved_at", "low_readings", "min_psi")
+PUMP_DATA_FIELDS = ("pumpType", "vendor", "maintenance_date", "technician", "maintenance")
+
+
+def incident_rows(spark, layout: Layout) -> list[dict]:
+    """The incidents table as the oracle gives it (testsupport/incidents.py), by pump and opening time."""
+    table = tables.read(spark, layout.output("incidents"))
+    rows = [] if table is None else table.select(*INCIDENT_FIELDS, *PUMP_DATA_FIELDS).collect()
+    return sorted((row.asDict() for row in rows), key=lambda row: (row["resid"], row["opened_at"]))
+
+
+def expected_incidents(data_dir: Path, rows: list[dict] | None = None) -> list[dict]:
+    """The oracle's incidents of the data set's readings (or of rows), with their pumps' reference data."""
+    rows = oracle.readings(data_dir / settings.SENSOR_FILE) if rows is None else rows
+    found = incident_oracle.incidents(rows, settings.ALERT_PSI_THRESHOLD, settings.INCIDENT_CLEAR_MINUTES)
+    vendor_rows = oracle.read_rows(data_dir / settings.VENDOR_FILE)
+    return incident_oracle.with_pump_data(found, vendor_rows, oracle.read_rows(data_dir / settings.MAINT_FILE))
 
 
 def assert_daily_stats_equal(got: list[tuple], expected: dict) -> None:
@@ -137,6 +168,7 @@ def assert_equal_to_the_oracle(got: dict[str, list[tuple]], data_dir: Path, stat
         days = sorted({date for _, date in stats}, key=lambda date: datetime.strptime(date, "%m/%d/%y"))[:stat_days]
         stats = {key: row for key, row in stats.items() if key[1] in days}
     assert_daily_stats_equal(got["daily_stats"], stats)
+    assert got["incidents"] == expected_incidents(data_dir, readings)
     if is_real_data(data_dir):
         daily_rows = REAL_DATA_COUNTS["daily_stats"] if stat_days is None else len(stats)
         counts = {**REAL_DATA_COUNTS, "daily_stats": daily_rows}

@@ -52,3 +52,31 @@ def messages(found: list[dict]) -> list[tuple[str, str, datetime]]:
     events = [(i["resid"], "opened", i["opened_at"]) for i in found]
     events += [(i["resid"], "resolved", i["resolved_at"]) for i in found if i["resolved_at"] is not None]
     return sorted(events, key=lambda event: (event[2], event[0], event[1]))
+
+
+def with_pump_data(found: list[dict], vendor_rows: list[list[str]], maint_rows: list[list[str]]) -> list[dict]:
+    """Each incident with its pump's type and vendor, and the latest maintenance event dated on or before its
+    opening day (events of one day: the first by technician, then description); None where there is none.
+    vendor_rows, maint_rows: the reference files' rows (oracle.read_rows)."""
+    vendors = {row[0]: (row[1], row[4]) for row in vendor_rows}
+    events = defaultdict(list)
+    for resid, event_date, technician, description in maint_rows:
+        day = datetime.strptime(event_date, "%m/%d/%y").date()
+        events[resid].append((day, event_date, technician, description))
+    out = []
+    for incident in found:
+        pump_type, vendor = vendors.get(incident["resid"], (None, None))
+        before = [e for e in events[incident["resid"]] if e[0] <= incident["opened_at"].date()]
+        # the newest day first; within a day, the smallest technician and description
+        latest = min(before, key=lambda e: (-e[0].toordinal(), e[2], e[3]), default=(None,) * 4)
+        out.append(
+            {
+                **incident,
+                "pumpType": pump_type,
+                "vendor": vendor,
+                "maintenance_date": latest[1],
+                "technician": latest[2],
+                "maintenance": latest[3],
+            }
+        )
+    return out
