@@ -85,7 +85,13 @@ def send(messages: list[IncidentMessage], outbox: str, conn_id: str, recipients:
                 # what went out, and the retry sends only the rest. A crash between the server's reply and
                 # this write sends that one message again, with the same Message-ID, which receivers use to
                 # recognise it as the same message.
-                record_sent(outbox, message, recipients)
+                try:
+                    record_sent(outbox, message, recipients)
+                except OSError as error:  # the storage's failure, not the SMTP server's (below)
+                    raise RuntimeError(
+                        f"notify: {message.message_id} went out but the outbox {outbox} did not record it: "
+                        f"{first_line(error)}; the retry sends it again, with the same Message-ID"
+                    ) from error
                 sent += 1
     except OSError as error:  # refused, timed out, disconnected (smtplib's errors are OSErrors)
         server = f"{hook.host}:{hook.port}" if hook.smtp_connection else "?"
