@@ -1,7 +1,7 @@
 """
-### Stream the dropped sensor files: low-pressure alerts, then enriched alerts
+### Stream the dropped sensor files: low-pressure alerts, then enriched alerts and incidents, mailed
 
-Two Spark Structured Streaming jobs, each `trigger(availableNow=True)` with a checkpoint, so a
+Spark Structured Streaming jobs, each `trigger(availableNow=True)` with a checkpoint, so a
 run processes exactly the files dropped since the last run, then stops:
 
 1. `alerts` (`spark_jobs/alerts.py`): every line of `<root>/stream/` parsed once; whole readings
@@ -12,6 +12,12 @@ run processes exactly the files dropped since the last run, then stops:
 2. `enrich_alerts` (`spark_jobs/enrich_alerts.py`): the new alerts joined with the pump vendor
    and maintenance files of `<root>/info/` to `<root>/output/alerts_enriched/`; after a corrected
    reference file is staged, the whole table is rebuilt with it.
+3. `incidents` (`spark_jobs/incidents.py`): every new reading applied to its pump's incident, in event-time
+   order (a low-pressure episode: opened at the first low reading, resolved after
+   `OIL_INCIDENT_CLEAR_MINUTES` of event time without one), MERGEd into `<root>/output/incidents/`.
+4. `notify`: one mail per incident opened and per incident resolved, through the `smtp_default`
+   connection, once: the outbox `<root>/output/notifications/` holds what was sent. A cleared run or a
+   retry after the mail server was down sends only what is not there yet.
 
 On HDFS (`OIL_STORAGE_ROOT=hdfs://...`), a `WebHdfsSensor` first waits for the landing directory
 (run `oil_stage` to create it), so a run never starts Spark on a path that is not there.
@@ -33,8 +39,9 @@ from airflow.timetables.assets import AssetOrTimeSchedule
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from include import settings
-from include.airflow.assets import ALERTS, ALERTS_ENRICHED, SENSOR_LANDING
+from include.airflow.assets import ALERTS, ALERTS_ENRICHED, INCIDENTS, SENSOR_LANDING
 from include.airflow.dag_defaults import pipeline_dag
+from include.airflow.notify import notify_task
 from include.airflow.spark_task import spark_job
 from include.storage.webhdfs import hdfs_path
 
@@ -105,7 +112,28 @@ def oil_streaming():
         outlets=[ALERTS_ENRICHED],
         max_active_tis_per_dag=1,
     )
-    alerts >> enrich
+    incidents = spark_job(
+        "incidents",
+        "incidents",
+        [
+            "--readings",
+            LAYOUT.output("readings"),
+            "--vendor",
+            LAYOUT.vendor,
+            "--maint",
+            LAYOUT.maint,
+            "--output",
+            LAYOUT.output("incidents"),
+            "--checkpoint",
+            LAYOUT.checkpoint("incidents"),
+            "--threshold",
+            "{{ params.threshold }}",
+        ],
+        outlets=[INCIDENTS],
+        max_active_tis_per_dag=1,
+    )
+    alerts >> [enrich, incidents]
+    incidents >> notify_task()()
     if settings.uri_scheme(LAYOUT.root) == "hdfs":
         # Imported here: only DAGs on HDFS pay for the HDFS provider when the file is parsed.
         from airflow.providers.apache.hdfs.sensors.web_hdfs import WebHdfsSensor

@@ -34,6 +34,18 @@ OUTPUTS = {
         ("resid", "date", "time", "psi", "pumpType", "vendor", "eventDate", "technician", "description"),
         (*SENSOR_KEY, "eventDate"),
     ),
+    "incidents": (
+        (
+            "resid",
+            "date_format(opened_at, 'yyyy-MM-dd HH:mm') AS opened_at",
+            "date_format(resolved_at, 'yyyy-MM-dd HH:mm') AS resolved_at",
+            "low_readings",
+            "min_psi",
+            "vendor",
+            "maintenance_date",
+        ),
+        ("resid", "opened_at"),
+    ),
     "quarantine": (("source_file", "raw_line", "reason", "occurrences"), ("source_file", "raw_line")),
     "daily_stats": (("day", "resid", "date", "minpsi", "avgpsi", "maxpsi"), ("day", "resid")),
     # The streaming runs' log (spark_jobs/alerts.py): when each finished, to the second, and what it did.

@@ -26,7 +26,7 @@ from testsupport import oracle
 # One drop of a week of sensor time: the whole data set in one file, so one streaming run.
 WHOLE_DATA_SET_MINUTES = "10080"
 # The real data set's figures (the lecture's), pinned so that a change of oracle and job together shows.
-REAL_DATA_COUNTS = {"readings": 47_900, "alerts": 2_052, "alerts_enriched": 15_631, "daily_stats": 50}
+REAL_DATA_COUNTS = {"readings": 47_900, "alerts": 2_052, "alerts_enriched": 15_631, "daily_stats": 50, "incidents": 2}
 
 
 def is_real_data(data_dir: Path) -> bool:

@@ -101,6 +101,17 @@ def send(messages: list[IncidentMessage], outbox: str, conn_id: str, recipients:
         ) from error
 
 
+def connection_defined(conn_id: str) -> bool:
+    from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        BaseHook.get_connection(conn_id)
+    except AirflowNotFoundException:
+        return False
+    return True
+
+
 def notify_incidents(root: str) -> dict:
     """Sends the incident messages not sent yet; returns the counts it prints."""
     layout = Layout(root)
@@ -112,6 +123,15 @@ def notify_incidents(root: str) -> dict:
     already = {row["message_id"] for row in table_rows(outbox, ["message_id"]) or []}
     messages = incident_messages(incidents)
     pending = [message for message in messages if message.message_id not in already]
+    if pending and not connection_defined(settings.SMTP_CONN_ID):
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        # A pipeline without mail set up still runs; what is due goes out with the first run that has it.
+        raise AirflowSkipException(
+            f"notify: no Airflow connection {settings.SMTP_CONN_ID}: {plural(len(pending), 'message')} not sent"
+            f" yet ({len(messages) - len(pending)} sent earlier). Define it (AIRFLOW_CONN_SMTP_DEFAULT, README"
+            " 'Incident messages'; `make mail-up` runs a local server): the next run sends them"
+        )
     if pending:
         send(pending, outbox, settings.SMTP_CONN_ID, settings.INCIDENT_MAIL_TO)
     counts = {

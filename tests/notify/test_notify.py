@@ -169,3 +169,16 @@ def test_the_task_and_what_parsing_imports():
         [sys.executable, "-c", check, *heavy], cwd=settings.PROJECT_DIR, capture_output=True, text=True, check=True
     )
     assert loaded.stdout.strip() == "[]"
+
+
+def test_without_a_smtp_connection_the_task_is_skipped_and_nothing_is_recorded(tmp_path, root, monkeypatch):
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    monkeypatch.delenv(f"AIRFLOW_CONN_{settings.SMTP_CONN_ID.upper()}", raising=False)
+    monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path / "airflow"))  # no connection in any metadata database
+    first = readings()
+    write_incidents(root, incident_rows(first))
+    with pytest.raises(AirflowSkipException) as skipped:
+        notify_incidents(root)
+    assert str(skipped.value).startswith(f"notify: no Airflow connection {settings.SMTP_CONN_ID}: 5 messages not sent")
+    assert outbox_ids(root) == []

@@ -26,10 +26,7 @@ def psi_of(pump: int, minute: int) -> float:
     """Pump 0: low 0:30-0:58, back for 10 minutes (a flicker), low 1:10-1:20, back for 100 minutes (resolved
     at 1:22), low 3:00-3:04, back (resolved at 3:06), low again 5:00-5:52, back 8 minutes when the data ends
     (open). Pump 1: low 2:00-2:04, back (resolved at 2:06); low at 5:46, back 14 minutes at the end (open)."""
-    if pump == 0:
-        spells = ((30, 58), (70, 80), (180, 184), (300, 352))
-    else:
-        spells = ((120, 124), (346, 346))
+    spells = ((30, 58), (70, 80), (180, 184), (300, 352)) if pump == 0 else ((120, 124), (346, 346))
     return LOW if any(first <= minute <= last for first, last in spells) else OK
 
 

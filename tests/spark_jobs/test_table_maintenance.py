@@ -20,7 +20,7 @@ from spark_jobs import daily_stats, enrich_alerts, table_maintenance
 from tests.pipeline_run import stream
 from testsupport import oracle
 
-TABLES = {"readings", "alerts", "quarantine", "runs", "alerts_enriched", "daily_stats"}
+TABLES = {"readings", "alerts", "quarantine", "runs", "alerts_enriched", "daily_stats", "incidents"}
 LINE = re.compile(
     r"table_maintenance: (\w+): data files (\d+) -> (\d+), files on storage (\d+) -> (\d+)",
 )
