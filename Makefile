@@ -35,7 +35,7 @@ test: setup lint  ## lint, then the whole test suite (real Spark, HDFS, Airflow,
 
 # The inner loop: the tests that need no server (unit tests, DAG integrity, the monitor's data on one
 # in-process run of the whole data set), about 2 minutes on 2 cores.
-CHECK_TESTS = tests/dags tests/replay tests/plugins tests/devstack tests/testsupport tests/notify tests/cluster/test_job_package.py tests/cluster/test_deploy_files.py
+CHECK_TESTS = tests/dags tests/replay tests/plugins tests/devstack tests/testsupport tests/notify/test_notify.py tests/notify/test_incident_mail.py tests/cluster/test_job_package.py tests/cluster/test_deploy_files.py
 check: setup lint  ## lint, then the tests that need no server (unit, DAG integrity): the inner loop
 	$(PYTHON) -m pytest $(CHECK_TESTS)
 

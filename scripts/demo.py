@@ -31,6 +31,7 @@ LOG = AIRFLOW_HOME / "demo.log"
 NEXT_STEPS = (
     ("make report", "the report again"),
     ("make airflow-up REPLAY=fast", 'then make airflow-trigger: a live replay, web UI (README: "Airflow for real")'),
+    ("make mail-up", 'a local mail server for the incident messages (README: "Incident messages")'),
 )
 
 
@@ -126,7 +127,7 @@ def main() -> int:
                 "oil_file_drop", env, conf={"slice_index": i, "slice_minutes": args.slice_minutes}, log=LOG
             ),
         )
-        step("oil_streaming (alerts, enrichment)", lambda: dags_test("oil_streaming", env, log=LOG))
+        step("oil_streaming (alerts, enrichment, incidents, notify)", lambda: dags_test("oil_streaming", env, log=LOG))
     for day in days[: args.days]:
         step(
             f"oil_daily_stats {day}",

@@ -29,6 +29,7 @@ import pytest
 from deltalake import DeltaTable
 
 from devstack.airflow_stack import Api, Stack, backfill, start_backfill, trigger_pipeline, wait_for
+from devstack.mail_server import MailServer
 from include import settings
 from include.settings import Layout
 from tests.pipeline_run import WHOLE_DATA_SET_MINUTES, run_demo
@@ -163,6 +164,17 @@ def airflow_stack(tmp_path_factory: pytest.TempPathFactory, data_dir: Path, airf
     }
     if airflow_database:
         extra["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = airflow_database
+    # The incidents' messages go to a local mail server of the session's own (README, "Local mail server").
+    mail = MailServer(base / "mail", free_port())
+    extra[f"AIRFLOW_CONN_{settings.SMTP_CONN_ID.upper()}"] = json.dumps(
+        {
+            "conn_type": "smtp",
+            "host": mail.host,
+            "port": mail.port,
+            "extra": {"disable_tls": True, "disable_ssl": True, "from_email": "airflow@localhost"},
+        }
+    )
+    mail.up()
     home = base / "airflow"
     database = {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": airflow_database} if airflow_database else {}
     started = time.monotonic()
@@ -194,9 +206,10 @@ def airflow_stack(tmp_path_factory: pytest.TempPathFactory, data_dir: Path, airf
             "postgresql" if airflow_database else "sqlite",
             monitor_root,
             backfill_id,
-            {"demo": demo, "triggered_at": triggered_at},
+            {"demo": demo, "triggered_at": triggered_at, "mail": mail},
         )
     finally:
+        mail.down()
         stopped = stack.stop()
         TIMINGS["processes_stopped"] = len(stopped)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)  # here: under pytest-xdist the summary runs elsewhere

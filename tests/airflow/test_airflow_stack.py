@@ -17,10 +17,13 @@ from devstack.airflow_stack import PROJECT_DAGS, backfill, wait_for
 from include import settings
 from tests.airflow.conftest import ARTIFACTS, BACKFILL_DAYS, TIMINGS, log_in, stream_every_landed_slice, streaming_idle
 from tests.dags.test_dag_integrity import EXPECTED_DAGS
+from tests.notify.test_notify import expected_ids, received
 from tests.pipeline_run import (
     REAL_DATA_COUNTS,
     assert_daily_stats_equal,
     assert_equal_to_the_oracle,
+    expected_incidents,
+    incident_rows,
     is_real_data,
     outputs,
 )
@@ -250,6 +253,8 @@ def test_cleared_runs_run_again_and_change_nothing(airflow_stack, replayed, spar
             "alerts_enriched": rows("alerts_enriched", oracle.ENRICHED_COLUMNS),
             "daily_stats": rows("daily_stats", ("resid", "date", *oracle.STAT_COLUMNS)),
             "quarantine": spark.read.format("delta").load(s.layout.output("quarantine")).count(),
+            "incidents": incident_rows(spark, s.layout),
+            "messages": [message["Message-ID"] for message in received(s.notes["mail"])],
         }
 
     def files() -> dict:
@@ -266,6 +271,9 @@ def test_cleared_runs_run_again_and_change_nothing(airflow_stack, replayed, spar
     before, files_before = outputs(), files()
     assert before["alerts"] == sorted(expected_alerts, key=repr)
     assert before["alerts_enriched"] == sorted(expected_enriched, key=repr)
+    # Incidents and their messages: the oracle's, each message once (the notify task of each streaming run).
+    assert before["incidents"] == expected_incidents(s.data_dir, s.replay.rows)
+    assert before["messages"] == expected_ids(s.replay.rows)
 
     # The drop to clear: the replay's last, the newest scheduled run that dropped a file (the later ones
     # were past the end: skipped). Its file is removed first, so that the cleared run really drops it again
@@ -296,7 +304,7 @@ def test_cleared_runs_run_again_and_change_nothing(airflow_stack, replayed, spar
     # A cleared drop emits its Asset again: the streaming run it starts finds no new file.
     wait_for("streaming runs finished", lambda: streaming_idle(s), timeout=600, interval=2)
     assert not [r for r in s.api.dag_runs("oil_streaming") if r["state"] == "failed"]
-    assert outputs() == before
+    assert outputs() == before  # the cleared streaming run's notify sent nothing again
     # The re-dropped file is back, the same bytes; nothing else was even rewritten (same mtime).
     mtime, content = files_before[redropped.name]
     assert redropped.read_bytes() == content and redropped.stat().st_mtime_ns > mtime

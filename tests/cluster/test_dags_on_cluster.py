@@ -99,10 +99,11 @@ def test_make_demo_on_two_storage_roots_in_one_airflow_home(spark, cluster_pipel
 
 def test_the_master_lists_every_job_as_a_finished_application(cluster_pipeline, data_dir):
     apps = cluster_pipeline["apps"]
-    # stage and drop run no Spark; one streaming run (alerts, enrichment); one daily-stats run a day
+    # stage and drop run no Spark; one streaming run (alerts, enrichment, incidents); one daily-stats run a day
     assert Counter(app["name"] for app in apps) == {
         "oil-alerts": 1,
         "oil-enrich-alerts": 1,
+        "oil-incidents": 1,
         "oil-daily-stats": len(pumps_per_day(data_dir)),
     }
     assert {app["state"] for app in apps} == {"FINISHED"}

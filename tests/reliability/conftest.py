@@ -144,16 +144,20 @@ def hdfs_airflow_env(home: Path, root: str, data_dir: Path) -> dict[str, str]:
 # --- `airflow dags test` in the background, in a process group of its own (with its spark-submits)
 
 
-def start_dag(dag_id: str, env: dict[str, str], log: Path, conf: str | None = None) -> subprocess.Popen:
-    command = [str(BIN_DIR / "airflow"), "dags", "test", dag_id, *(["-c", conf] if conf else [])]
+def start_dag(
+    dag_id: str, env: dict[str, str], log: Path, conf: str | None = None, options: tuple[str, ...] = ()
+) -> subprocess.Popen:
+    command = [str(BIN_DIR / "airflow"), "dags", "test", dag_id, *(["-c", conf] if conf else []), *options]
     with log.open("w") as out:
         return subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
 
 @contextmanager
-def dag_run(dag_id: str, env: dict[str, str], log: Path, conf: str | None = None) -> Iterator[subprocess.Popen]:
-    """A DAG run for the with-block; whatever happens, nothing of it is left running after."""
-    run = start_dag(dag_id, env, log, conf)
+def dag_run(
+    dag_id: str, env: dict[str, str], log: Path, conf: str | None = None, options: tuple[str, ...] = ()
+) -> Iterator[subprocess.Popen]:
+    """A DAG run for the with-block (options: more of `airflow dags test`'s); nothing of it is left running after."""
+    run = start_dag(dag_id, env, log, conf, options)
     try:
         yield run
     finally:
