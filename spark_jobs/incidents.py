@@ -156,8 +156,9 @@ class IncidentBatches:
             incidents = (
                 updates.where(F.col("kind") == INCIDENT_ROW).drop("kind").withColumn("incident_id", incident_id())
             )
-            rows = with_references(incidents, self.vendors, self.maintenance, self.version)
-            self.counts["incidents_written"] += merge(self.spark, rows, self.output)
+            if incidents.take(1):  # most batches touch no incident: no MERGE (a scan of the table) for them
+                rows = with_references(incidents, self.vendors, self.maintenance, self.version)
+                self.counts["incidents_written"] += merge(self.spark, rows, self.output)
         finally:
             updates.unpersist()
 

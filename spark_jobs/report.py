@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import textwrap
 from pathlib import Path
 
 from pyspark.sql import DataFrame
@@ -72,10 +73,11 @@ def show(df: DataFrame, columns: tuple[str, ...], keys: tuple[str, ...], rows: i
 
 
 def summary(counts: dict[str, int | None], layout: Layout) -> str:
-    """Two lines (one would pass 120 characters): rows per output (or "-" when not produced yet), and the
-    folder that holds them."""
+    """Rows per output (or "-" when not produced yet), within WIDTH characters a line, and the folder that
+    holds them."""
     parts = ", ".join(f"{name} {'-' if count is None else count}" for name, count in counts.items())
-    return f"report: rows per output: {parts}\nreport: Delta tables under {layout.path('output')}"
+    rows = textwrap.wrap(f"report: rows per output: {parts}", WIDTH, subsequent_indent="  ")
+    return "\n".join([*rows, f"report: Delta tables under {layout.path('output')}"])
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:

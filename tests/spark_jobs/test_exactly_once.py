@@ -12,7 +12,15 @@ import pytest
 from include import settings
 from include.replay import slicing
 from include.replay.file_drop import drop
-from tests.pipeline_run import assert_equal_to_the_oracle, daily, minutes_for, outputs, staged, stream
+from tests.pipeline_run import (
+    assert_equal_to_the_oracle,
+    daily,
+    expected_incidents,
+    minutes_for,
+    outputs,
+    staged,
+    stream,
+)
 from testsupport import oracle
 
 SUMMARY = re.compile(r"alerts job summary: .*")
@@ -109,12 +117,16 @@ def test_a_corrected_reference_file_re_enriches_every_alert(spark, tmp_path, dat
         drop(layout, index, 1440)
     stream(layout)
     assert {row[7] for row in outputs(spark, layout)["alerts_enriched"]} == {"WRONG"}
+    assert {row["vendor"] for row in outputs(spark, layout)["incidents"]} == {"WRONG"}
 
     vendor_file.write_bytes(good_vendors)  # the corrected file is staged
     drop(layout, 4, 1440)
     capsys.readouterr()
     stream(layout)
-    assert "the reference files changed since the last enrichment: rebuilt" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "the reference files changed since the last enrichment: rebuilt" in out
     expected_alerts = oracle.alerts(oracle.readings(data_dir / settings.SENSOR_FILE))
     expected = oracle.enriched(expected_alerts, data_dir / settings.VENDOR_FILE, data_dir / settings.MAINT_FILE)
     assert outputs(spark, layout)["alerts_enriched"] == expected
+    assert "incidents: the reference files changed: the pump data of" in out
+    assert outputs(spark, layout)["incidents"] == expected_incidents(data_dir)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
+from include.schemas import INCIDENT, spark_schema
 from spark_jobs import alerts, report
 
 READING = ("NANTAHALLA", "3/10/14", "12:01", 10.0, 1.7, 880.0, 1.5, 0.4, 1.9)
@@ -29,6 +30,10 @@ def test_tables_shown_within_120_columns_with_a_summary(spark, tmp_path, capsys)
         " reference_version string"
     )
     spark.createDataFrame(enriched, schema).write.format("delta").save(str(output / "alerts_enriched"))
+    opened = datetime(2014, 3, 13, 2, 5)
+    incident = [("NANTAHALLA@2014-03-13T02:05", "NANTAHALLA", opened, None, 1871, 0.0, opened, opened)]
+    incident[0] += ("HYDROPUMP", LONG, "3/13/14", LONG, LONG, "v1")
+    spark.createDataFrame(incident, spark_schema(INCIDENT)).write.format("delta").save(str(output / "incidents"))
     quarantine = [(f"file://{LONG}/sensor.csv", LONG, "not a reading", 2)]
     schema = "source_file string, raw_line string, reason string, occurrences long"
     spark.createDataFrame(quarantine, schema).write.format("delta").save(str(output / "quarantine"))
@@ -43,9 +48,11 @@ def test_tables_shown_within_120_columns_with_a_summary(spark, tmp_path, capsys)
     assert f"readings: 3 rows ({root.as_uri()}/output/readings)" in lines
     assert "|NANTAHALLA|3/10/14|12:02|" in "".join(line.replace(" ", "") for line in lines)
     assert any(line.startswith("daily_stats: not a Delta table") for line in lines)
+    assert "|NANTAHALLA|2014-03-1302:05|NULL|1871|0.0|" in "".join(line.replace(" ", "") for line in lines)
     assert "|2026-12-0210:11:12|2|27557|120|3|" in "".join(line.replace(" ", "") for line in lines)  # to the second
     assert lines[-2:] == [
-        "report: rows per output: readings 3, alerts 1, alerts_enriched 1, quarantine 1, daily_stats -, runs 1",
+        "report: rows per output: readings 3, alerts 1, alerts_enriched 1, incidents 1, quarantine 1,"
+        " daily_stats -, runs 1",
         f"report: Delta tables under {root.as_uri()}/output",
     ]
 
@@ -57,6 +64,7 @@ def test_an_empty_root_has_nothing_produced_yet(spark, tmp_path, capsys):
         "readings",
         "alerts",
         "alerts_enriched",
+        "incidents",
         "quarantine",
         "daily_stats",
         "runs",
