@@ -11,7 +11,7 @@ import pytest
 
 from include import settings
 from include.monitor.pump_monitor import RUN_COLUMNS, MonitorData, utc_moment
-from testsupport import incidents, oracle
+from testsupport import oracle
 
 
 def moment(date: str, time_of_day: str) -> datetime:
@@ -106,43 +106,39 @@ def last_readings(readings: list[dict]) -> dict[str, datetime]:
     return last
 
 
-def latest_maintenance(events: list[tuple[str, str, str]], opened_at: datetime) -> tuple[str, str, str] | None:
-    """The newest (M/D/YY date, technician, description) on or before the opening day, or None."""
-    before = [event for event in events if datetime.strptime(event[0], "%m/%d/%y").date() <= opened_at.date()]
-    return max(before, key=lambda event: datetime.strptime(event[0], "%m/%d/%y"), default=None)
-
-
-def expected_incidents(readings: list[dict], pumps: dict[str, dict]) -> list[dict]:
-    """What /api/incidents lists, from the oracle's incidents of the readings: open ones, newest opening
-    first, then resolved ones, newest resolution first; each lasting until it resolved or, open, until its
-    pump's last reading. pumps: resid -> pumpType, vendor and maintenance `events` (date, technician, description)."""
+def incident_listing(found: list[dict], readings: list[dict]) -> list[dict]:
+    """What /api/incidents lists: the oracle's incidents of the readings with their pump data
+    (testsupport.incidents.with_pump_data), open ones, newest opening first, then resolved ones, newest
+    resolution first; each lasting until it resolved or, open, until its pump's last reading."""
     last = last_readings(readings)
 
-    def shown(found: dict) -> dict:
-        opened, resolved = utc(found["opened_at"]), found["resolved_at"] and utc(found["resolved_at"])
-        event = latest_maintenance(pumps[found["resid"]]["events"], opened)
+    def shown(incident: dict) -> dict:
+        opened, resolved = utc(incident["opened_at"]), incident["resolved_at"] and utc(incident["resolved_at"])
+        event = (incident["maintenance_date"], incident["technician"], incident["maintenance"])
         return {
-            "resid": found["resid"],
+            "resid": incident["resid"],
             "open": resolved is None,
             "opened_at": opened.isoformat(),
             "resolved_at": resolved and resolved.isoformat(),
-            "duration_seconds": ((resolved or last[found["resid"]]) - opened).total_seconds(),
-            "low_readings": found["low_readings"],
-            "min_psi": found["min_psi"],
-            "pumpType": pumps[found["resid"]]["pumpType"],
-            "vendor": pumps[found["resid"]]["vendor"],
-            "maintenance": event and dict(zip(("eventDate", "technician", "description"), event, strict=True)),
+            "duration_seconds": ((resolved or last[incident["resid"]]) - opened).total_seconds(),
+            "low_readings": incident["low_readings"],
+            "min_psi": incident["min_psi"],
+            "pumpType": incident["pumpType"],
+            "vendor": incident["vendor"],
+            "maintenance": dict(zip(("eventDate", "technician", "description"), event, strict=True))
+            if event[0]
+            else None,
         }
 
-    found = incidents.incidents(readings)
     still_open = sorted((i for i in found if i["resolved_at"] is None), key=lambda i: i["opened_at"], reverse=True)
     resolved = sorted((i for i in found if i["resolved_at"]), key=lambda i: i["resolved_at"], reverse=True)
     return [shown(i) for i in still_open + resolved]
 
 
-def check_incidents(got: dict, readings: list[dict], pumps: dict[str, dict]) -> list[dict]:
-    """An /api/incidents answer (all of them) against the oracle: counts, order and fields. Returns the expected."""
-    expected = expected_incidents(readings, pumps)
+def check_incidents(got: dict, found: list[dict], readings: list[dict]) -> list[dict]:
+    """An /api/incidents answer (all of them) against the oracle's incidents with their pump data: counts,
+    order and fields. Returns the expected listing."""
+    expected = incident_listing(found, readings)
     still_open = sum(i["open"] for i in expected)
     assert (got["open"], got["resolved"]) == (still_open, len(expected) - still_open)
     assert [{key: i[key] for key in expected[0]} for i in got["incidents"]] == expected

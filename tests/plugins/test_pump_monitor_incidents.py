@@ -13,15 +13,19 @@ from include import settings
 from include.monitor.pump_monitor import MonitorData
 from include.schemas import INCIDENT, incident_id
 from plugins import pump_monitor
-from tests.plugins.monitor_checks import check_incidents, last_readings, latest_maintenance, utc
+from tests.plugins.monitor_checks import check_incidents, last_readings, utc
 from tests.testsupport.test_incident_oracle import minutes
 from testsupport import incidents
 
 OK = 3.0
-PUMPS = {
-    "P1": {"pumpType": "HYDRO", "vendor": "V1", "events": [("1/2/12", "T.A", "Install"), ("3/4/13", "T.B", "Repair")]},
-    "P2": {"pumpType": "GEAR", "vendor": "V2", "events": [("3/11/14", "T.C", "Inspection")]},  # after the incident
-}
+# The reference files' rows: resid,pumpType,purchaseDate,serviceDate,vendor,longitude,latitude and
+# resid,eventDate,technician,description. P2's only maintenance comes after its incident opened.
+VENDOR_ROWS = [["P1", "HYDRO", "1/2/12", "1/3/12", "V1", "0", "0"], ["P2", "GEAR", "1/2/12", "1/3/12", "V2", "0", "0"]]
+MAINT_ROWS = [
+    ["P1", "1/2/12", "T.A", "Install"],
+    ["P1", "3/4/13", "T.B", "Repair"],
+    ["P2", "3/11/14", "T.C", "Inspection"],
+]
 # P1 goes low at 1:00, flickers back for 10 minutes (1:31-1:40, less than the clear window), is low again, and
 # recovers from 1:51: resolved at 1:51, 51 minutes. Low 3:01-3:20, resolved at 3:21: 20 minutes. Low from 5:00
 # to its last reading at 5:30: open. P2 is low from 2:00 to its last reading at 6:15: open, 4 hours 15 minutes.
@@ -35,17 +39,20 @@ TYPES = {"string": pa.string(), "double": pa.float64(), "long": pa.int64(), "tim
 SCHEMA = pa.schema([(name, TYPES[kind]) for name, kind in INCIDENT])
 
 
+def oracle_incidents(readings: list[dict]) -> list[dict]:
+    """The oracle's incidents of the readings, with their pumps' type, vendor and latest maintenance."""
+    return incidents.with_pump_data(incidents.incidents(readings), VENDOR_ROWS, MAINT_ROWS)
+
+
 def incident_table(readings: list[dict]) -> pa.Table:
-    """The incidents table as the incidents job writes it: the oracle's incidents with their pumps' details."""
+    """The incidents table as the incidents job writes it, from the oracle."""
     clear, last = timedelta(minutes=incidents.CLEAR_MINUTES), last_readings(readings)
     times = sorted(utc(incidents.reading_time(row["date"], row["time"])) for row in readings)
     rows = []
-    for found in incidents.incidents(readings):
-        pump, opened = PUMPS[found["resid"]], utc(found["opened_at"])
-        resolved = found["resolved_at"] and utc(found["resolved_at"])
+    for found in oracle_incidents(readings):
+        opened, resolved = utc(found["opened_at"]), found["resolved_at"] and utc(found["resolved_at"])
         # the newest reading applied: the pump's last while open, else the one that resolved it
         last_reading = min(t for t in times if t >= resolved + clear) if resolved else last[found["resid"]]
-        event = latest_maintenance(pump["events"], opened) or (None, None, None)
         rows.append(
             {
                 **found,
@@ -54,9 +61,6 @@ def incident_table(readings: list[dict]) -> pa.Table:
                 "resolved_at": resolved,
                 "last_reading_at": last_reading,
                 "updated_at": datetime(2026, 12, 2, tzinfo=timezone.utc),
-                "pumpType": pump["pumpType"],
-                "vendor": pump["vendor"],
-                **dict(zip(("maintenance_date", "technician", "maintenance"), event, strict=True)),
                 "reference_version": "test",
             }
         )
@@ -66,7 +70,7 @@ def incident_table(readings: list[dict]) -> pa.Table:
 def test_open_incidents_first_then_resolved_ones_with_durations_and_pumps_equal_the_oracle(tmp_path):
     write_deltalake(str(tmp_path / "output" / "incidents"), incident_table(READINGS))
     got = MonitorData(tmp_path.as_uri()).incidents()
-    check_incidents(got, READINGS, PUMPS)
+    check_incidents(got, oracle_incidents(READINGS), READINGS)
     # by hand: the order, and the durations in words
     assert [(i["resid"], i["opened_at"][11:16], i["duration"]) for i in got["incidents"]] == [
         ("P1", "05:00", "30 minutes, still open"),
@@ -94,7 +98,7 @@ def test_a_new_version_of_the_incidents_table_is_read(tmp_path):
     assert data.incidents()["incidents"][0] is before["incidents"][0]  # the same version: not read again
     recovered = READINGS + minutes((376, 400, OK), resid="P2")
     write_deltalake(str(table), incident_table(recovered), mode="overwrite")
-    after = check_incidents(data.incidents(), recovered, PUMPS)
+    after = check_incidents(data.incidents(), oracle_incidents(recovered), recovered)
     assert [(i["resid"], i["open"]) for i in after] == [("P1", True), ("P2", False), ("P1", False), ("P1", False)]
 
 
@@ -103,6 +107,6 @@ def test_the_route_answers_what_the_monitor_reads(tmp_path, monkeypatch):
     monkeypatch.setattr(settings, "MONITOR_ROOT", tmp_path.as_uri())
     pump_monitor.monitor.cache_clear()
     try:
-        check_incidents(pump_monitor.incidents(limit=1000), READINGS, PUMPS)
+        check_incidents(pump_monitor.incidents(limit=1000), oracle_incidents(READINGS), READINGS)
     finally:
         pump_monitor.monitor.cache_clear()
