@@ -7,6 +7,7 @@ Every route, the page included, needs a logged-in Airflow user (the UI's JWT: co
 `Authorization: Bearer`).
 
     GET /pump-monitor/                            the page
+    GET /pump-monitor/api/incidents?limit=        incidents of low pressure, open ones first, with their pumps
     GET /pump-monitor/api/alerts?limit=&resid=&events=   latest alerts with pump type, vendor, maintenance
     GET /pump-monitor/api/pumps                   pumps with their alert and day counts
     GET /pump-monitor/api/pumps/{resid}/daily     daily min/avg/max psi and alerts per day
@@ -46,6 +47,7 @@ async def warm_up(_app: FastAPI):
     def read() -> None:
         try:
             data = monitor()
+            data.incidents(1)
             data.alerts(1)
             data.status(datetime.now(timezone.utc), replay_start())
             for resid in data.known_pumps():
@@ -60,8 +62,8 @@ async def warm_up(_app: FastAPI):
 app = FastAPI(
     title="Pump monitor",
     lifespan=warm_up,
-    description="Low-pressure alerts, daily psi per pump and the last streaming run, read from the pipeline's "
-    "Delta tables. Every endpoint needs a logged-in Airflow user (cookie `_token` or a bearer JWT "
+    description="Low-pressure incidents and alerts, daily psi per pump and the last streaming run, read from the "
+    "pipeline's Delta tables. Every endpoint needs a logged-in Airflow user (cookie `_token` or a bearer JWT "
     "from `POST /auth/token`).",
     docs_url=None,  # Swagger UI loads from a CDN; openapi.json documents the endpoints offline
     redoc_url=None,
@@ -101,6 +103,18 @@ async def login_first(request: Request, error: StarletteHTTPException):
 @app.get("/", response_class=HTMLResponse, summary="The pump monitor page")
 def page() -> HTMLResponse:
     return HTMLResponse(PAGE.read_text())
+
+
+@app.get("/api/incidents", summary="Low-pressure incidents: open ones first, then resolved ones")
+def incidents(
+    limit: Annotated[int, Query(ge=1, le=1000, description="how many incidents, open ones first")] = 50,
+) -> dict:
+    """How many are `open` and `resolved`, the first `incidents` (open ones by newest opening, then resolved
+    ones by newest resolution; each: incident_id, resid, open, opened_at, resolved_at, last_reading_at,
+    duration_seconds and `duration` in words, to the resolution or, open, to the pump's last reading;
+    low_readings, min_psi, pumpType, vendor, `maintenance`: the latest on or before the opening day, or null), and a
+    `hint` when there is none: what to run first, or none in what was streamed."""
+    return answer(lambda: monitor().incidents(limit))
 
 
 @app.get("/api/alerts", summary="Latest low-pressure alerts, with pump type, vendor and maintenance")

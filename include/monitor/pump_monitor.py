@@ -26,7 +26,7 @@ from deltalake.exceptions import TableNotFoundError
 from include import settings
 from include.replay import slicing
 from include.replay.file_drop import SLICE_FILE
-from include.schemas import parse_date, reading_time
+from include.schemas import INCIDENT_COLUMNS, parse_date, reading_time
 from include.settings import Layout
 from include.storage import Storage, storage_for
 
@@ -34,6 +34,7 @@ ALERT_COLUMNS = ("resid", "date", "time", "psi")
 ENRICHED_COLUMNS = ("resid", "pumpType", "vendor", "eventDate", "technician", "description")
 DAILY_COLUMNS = ("resid", "date", "minpsi", "avgpsi", "maxpsi")
 RUN_COLUMNS = ("finished_at", "micro_batches", "lines_read", "alerts_written", "lines_quarantined")
+INCIDENT_SHOWN = tuple(name for name in INCIDENT_COLUMNS if name not in ("updated_at", "reference_version"))
 
 
 def hidden(name: str) -> bool:
@@ -127,14 +128,56 @@ def newest_reading(sensor_csv: bytes) -> datetime | None:
     return newest
 
 
+def utc(moment: datetime) -> datetime:
+    """A Delta timestamp is a UTC instant; say so whether or not the reader attached the zone."""
+    return moment.replace(tzinfo=timezone.utc)
+
+
 def last_run(runs: list[dict]) -> dict | None:
     """The alert job's latest run: when it finished, micro-batches, lines in, alerts out."""
     if not runs:
         return None
     run = dict(max(runs, key=lambda r: r["finished_at"]))
-    # A Delta timestamp is a UTC instant; say so whether or not the reader attached the zone.
-    run["finished_at"] = run["finished_at"].replace(tzinfo=timezone.utc).isoformat()
+    run["finished_at"] = utc(run["finished_at"]).isoformat()
     return run
+
+
+def incident(row: dict) -> dict:
+    """A row of the incidents table as the monitor shows it: it lasts until it resolved or, still open, until
+    its pump's last reading."""
+    opened, last_reading = utc(row["opened_at"]), utc(row["last_reading_at"])
+    resolved = row["resolved_at"] and utc(row["resolved_at"])
+    seconds = ((resolved or last_reading) - opened).total_seconds()
+    maintenance = {
+        "eventDate": row["maintenance_date"],
+        "technician": row["technician"],
+        "description": row["maintenance"],
+    }
+    return {
+        "incident_id": row["incident_id"],
+        "resid": row["resid"],
+        "open": resolved is None,
+        "opened_at": opened.isoformat(),
+        "resolved_at": resolved and resolved.isoformat(),
+        "last_reading_at": last_reading.isoformat(),
+        "duration_seconds": round(seconds),
+        "duration": duration(seconds) + ("" if resolved else ", still open"),
+        "low_readings": row["low_readings"],
+        "min_psi": row["min_psi"],
+        "pumpType": row["pumpType"],
+        "vendor": row["vendor"],
+        # the latest maintenance on or before the opening day; null when the pump has none recorded
+        "maintenance": maintenance if row["maintenance_date"] else None,
+    }
+
+
+def incident_list(rows: list[dict]) -> list[dict]:
+    """Open incidents first, newest opening first; then resolved ones, newest resolution first."""
+
+    def order(row: dict) -> tuple:
+        return row["resolved_at"] is None, row["resolved_at"] or row["opened_at"], row["resid"]
+
+    return [incident(row) for row in sorted(rows, key=order, reverse=True)]
 
 
 def first_line(error: BaseException) -> str:
@@ -205,19 +248,35 @@ def next_step(progress: Progress) -> str | None:
     return "Nothing is staged yet (no sensordata.csv under the root): run oil_stage (make airflow-trigger)."
 
 
+def streamed_so_far(progress: Progress) -> str:
+    newest = f" (newest reading {when(progress.newest_reading)})" if progress.newest_reading else ""
+    return f"the {plural(progress.readings_streamed, 'reading')} streamed so far{newest}"
+
+
 def alerts_hint(progress: Progress, total: int, not_enriched: list[str]) -> str | None:
     """No alert: why (streamed without one, or what to run first). Alerts of pumps without enrichment: why."""
     if not total:
         if not progress.runs:
             return f"No alerts yet. {next_step(progress)}"
-        newest = f" (newest reading {when(progress.newest_reading)})" if progress.newest_reading else ""
-        return f"No low-pressure alert in the {plural(progress.readings_streamed, 'reading')} streamed so far{newest}."
+        return f"No low-pressure alert in {streamed_so_far(progress)}."
     if not not_enriched:
         return None
     pumps = f"The alerts of {', '.join(not_enriched)} are not enriched yet"
     if not progress.reference_staged:
         return f"{pumps}: the vendor and maintenance files are not staged in info/: run oil_stage."
     return f"{pumps}: oil_streaming's enrich_alerts task does it after the alert job (if it failed, its log says why)."
+
+
+def incidents_hint(progress: Progress, alerts: int) -> str:
+    """No incident: why (what to run first, the incidents job behind the alerts, or no low reading at all)."""
+    if not progress.runs:
+        return f"No incidents yet. {next_step(progress)}"
+    if alerts:
+        return (
+            f"No incidents yet, though {plural(alerts, 'low-pressure alert')} streamed: oil_streaming's incidents job "
+            "writes them after the alert job (if it failed, its log says why)."
+        )
+    return f"No incident: no low-pressure reading in {streamed_so_far(progress)}."
 
 
 def daily_hint(stat_days: set[str], landed_days: set[str], first_step: str | None) -> str | None:
@@ -412,6 +471,18 @@ class MonitorData:
             "alerts": latest_alerts(newest, details, limit, resid, events),
             # The storage is looked at only when there is something to explain.
             "hint": alerts_hint(self.progress(), len(alerts), not_enriched) if not alerts or not_enriched else None,
+        }
+
+    def incidents(self, limit: int = 50) -> dict:
+        """The first `limit` incidents (open first) and how many are open and resolved."""
+        rows = self.rows("incidents", INCIDENT_SHOWN)
+        listed = self._derived("incident_list", incident_list, rows)
+        still_open = sum(incident["open"] for incident in listed)
+        return {
+            "open": still_open,
+            "resolved": len(listed) - still_open,
+            "incidents": listed[:limit],
+            "hint": None if rows else incidents_hint(self.progress(), len(self.rows("alerts", ALERT_COLUMNS))),
         }
 
     def pumps(self) -> dict:

@@ -19,10 +19,12 @@ import pytest
 
 from include import settings
 from tests.airflow.conftest import ARTIFACTS, log_in
+from tests.pipeline_run import expected_incidents
+from tests.plugins.monitor_checks import check_incidents, incident_listing
 from testsupport import oracle
 
 MONITOR = "/pump-monitor"
-ENDPOINTS = ("/", "/api/alerts", "/api/pumps", "/api/pumps/NANTAHALLA/daily", "/api/status")
+ENDPOINTS = ("/", "/api/incidents", "/api/alerts", "/api/pumps", "/api/pumps/NANTAHALLA/daily", "/api/status")
 
 
 def get(url: str, token: str | None = None) -> tuple[int, object, float]:
@@ -78,6 +80,7 @@ def test_endpoints_equal_the_oracle_and_answer_fast(monitored, data_dir):
         timings.setdefault(path, []).append(round(seconds, 4))
         return body
 
+    check_incidents(call("/api/incidents?limit=1000"), expected_incidents(data_dir, readings), readings)
     got = call("/api/alerts?limit=10")
     assert got["counts"] == dict(Counter(row[0] for row in alerts)) and got["total"] == len(alerts)
     assert len(got["alerts"]) == 10 and got["hint"] is None
@@ -113,7 +116,14 @@ def test_endpoints_equal_the_oracle_and_answer_fast(monitored, data_dir):
     # above include the first read of the outputs (the monitor root was linked after the server started).
     first = {path: seconds[0] for path, seconds in timings.items()}
     timings.clear()
-    for path in ("/", "/api/alerts?limit=10", "/api/pumps", "/api/pumps/NANTAHALLA/daily", "/api/status"):
+    for path in (
+        "/",
+        "/api/incidents",
+        "/api/alerts?limit=10",
+        "/api/pumps",
+        "/api/pumps/NANTAHALLA/daily",
+        "/api/status",
+    ):
         for _ in range(5):
             call(path)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -122,7 +132,19 @@ def test_endpoints_equal_the_oracle_and_answer_fast(monitored, data_dir):
     assert all(max(seconds) < 1.0 for seconds in timings.values()), timings
 
 
-def test_page_from_the_nav_shows_alerts_and_charts(monitored, airflow_stack, browser):
+def incident_cells(incident: dict) -> list[str]:
+    """An incident's row on the page, but for its duration: pump, since (and resolved), low readings, min psi,
+    last maintenance."""
+    cells = [
+        incident["resid"],
+        *(when[:16].replace("T", " ") for when in (incident["opened_at"], incident["resolved_at"]) if when),
+    ]
+    event = incident["maintenance"]
+    maintenance = f"{event['eventDate']} {event['description']} ({event['technician']})" if event else "none"
+    return [*cells, f"{incident['low_readings']:,}", f"{incident['min_psi']:.2f}", maintenance]
+
+
+def test_page_from_the_nav_shows_incidents_alerts_and_charts(monitored, airflow_stack, browser):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -138,12 +160,25 @@ def test_page_from_the_nav_shows_alerts_and_charts(monitored, airflow_stack, bro
     wait.until(opened_from_the_nav)
     browser.switch_to.frame(wait.until(lambda d: d.find_element(By.TAG_NAME, "iframe")))
 
+    readings = oracle.readings(airflow_stack.data_dir / settings.SENSOR_FILE)
+    # The incidents, open ones first: the oracle's, each open one lasting to its pump's last reading.
+    listing = incident_listing(expected_incidents(airflow_stack.data_dir, readings), readings)
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#incident-counts span"))  # drawn with the tables
+    shown = browser.find_elements(By.CSS_SELECTOR, "#incidents-open tbody tr, #incidents-resolved tbody tr")
+    assert [[td.text for td in row.find_elements(By.CSS_SELECTOR, "td:not(.duration)")] for row in shown] == [
+        incident_cells(incident) for incident in listing
+    ]
+    for row, incident in zip(shown, listing, strict=True):
+        assert row.find_element(By.CSS_SELECTOR, "td.duration").text.endswith(", still open") == incident["open"]
+    still_open = sum(incident["open"] for incident in listing)
+    words = f"{still_open} open incident" + ("" if still_open == 1 else "s")
+    assert browser.find_element(By.ID, "open-count").text == words
+
     rows = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#alerts-table tbody tr"))
     assert len(rows) == 10  # the page shows the 10 newest
     counts = {
         e.get_attribute("data-resid"): e.text for e in browser.find_elements(By.CSS_SELECTOR, "#alert-counts span")
     }
-    readings = oracle.readings(airflow_stack.data_dir / settings.SENSOR_FILE)
     expected = Counter(row[0] for row in oracle.alerts(readings))
     for resid in ("NANTAHALLA", "LAGNAPPE"):
         assert counts[resid] == f"{resid} {expected[resid]}"

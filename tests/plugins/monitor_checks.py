@@ -90,3 +90,57 @@ def check_runs(data: MonitorData, expected: dict, now: datetime) -> dict:
     assert datetime.fromisoformat(status["last_run"]["finished_at"]) == max(run["finished_at"] for run in runs)
     assert status["last_run"]["finished_at"].endswith("+00:00")
     return status
+
+
+# ---- incidents ------------------------------------------------------------------------------------------
+def utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=timezone.utc)
+
+
+def last_readings(readings: list[dict]) -> dict[str, datetime]:
+    """Each pump's newest reading time."""
+    last: dict[str, datetime] = {}
+    for row in readings:
+        at = moment(row["date"], row["time"])
+        last[row["resid"]] = max(at, last.get(row["resid"], at))
+    return last
+
+
+def incident_listing(found: list[dict], readings: list[dict]) -> list[dict]:
+    """What /api/incidents lists: the oracle's incidents of the readings with their pump data
+    (testsupport.incidents.with_pump_data), open ones, newest opening first, then resolved ones, newest
+    resolution first; each lasting until it resolved or, open, until its pump's last reading."""
+    last = last_readings(readings)
+
+    def shown(incident: dict) -> dict:
+        opened, resolved = utc(incident["opened_at"]), incident["resolved_at"] and utc(incident["resolved_at"])
+        event = (incident["maintenance_date"], incident["technician"], incident["maintenance"])
+        return {
+            "resid": incident["resid"],
+            "open": resolved is None,
+            "opened_at": opened.isoformat(),
+            "resolved_at": resolved and resolved.isoformat(),
+            "duration_seconds": ((resolved or last[incident["resid"]]) - opened).total_seconds(),
+            "low_readings": incident["low_readings"],
+            "min_psi": incident["min_psi"],
+            "pumpType": incident["pumpType"],
+            "vendor": incident["vendor"],
+            "maintenance": dict(zip(("eventDate", "technician", "description"), event, strict=True))
+            if event[0]
+            else None,
+        }
+
+    still_open = sorted((i for i in found if i["resolved_at"] is None), key=lambda i: i["opened_at"], reverse=True)
+    resolved = sorted((i for i in found if i["resolved_at"]), key=lambda i: i["resolved_at"], reverse=True)
+    return [shown(i) for i in still_open + resolved]
+
+
+def check_incidents(got: dict, found: list[dict], readings: list[dict]) -> list[dict]:
+    """An /api/incidents answer (all of them) against the oracle's incidents with their pump data: counts,
+    order and fields. Returns the expected listing."""
+    expected = incident_listing(found, readings)
+    still_open = sum(i["open"] for i in expected)
+    assert (got["open"], got["resolved"]) == (still_open, len(expected) - still_open)
+    assert [{key: i[key] for key in expected[0]} for i in got["incidents"]] == expected
+    assert got["hint"] is None
+    return expected

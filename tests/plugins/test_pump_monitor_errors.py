@@ -50,10 +50,11 @@ def test_landing_files_on_unreachable_webhdfs_are_a_503_naming_its_address(down)
     assert f"not reachable through WebHDFS at {down['webhdfs']}" in detail
 
 
-@pytest.mark.parametrize("route", ["alerts", "pumps", "status", "daily"])
+@pytest.mark.parametrize("route", ["incidents", "alerts", "pumps", "status", "daily"])
 def test_every_route_on_an_unreachable_namenode_is_a_503_naming_the_storage(down, route):
     """Each route's answer with the Delta tables' NameNode down: 503, one line, the root's host:port in it."""
     call = {
+        "incidents": lambda: pump_monitor.incidents(limit=50),
         "alerts": lambda: pump_monitor.alerts(limit=20, resid=None, events=3),
         "pumps": pump_monitor.pumps,
         "status": pump_monitor.status,
@@ -70,5 +71,6 @@ def test_the_outputs_being_missing_is_no_error(tmp_path, monkeypatch):
     try:
         assert pump_monitor.alerts(limit=20, resid=None, events=3)["total"] == 0
         assert "run oil_stage" in pump_monitor.status()["hint"]
+        assert "run oil_stage" in pump_monitor.incidents(limit=50)["hint"]
     finally:
         pump_monitor.monitor.cache_clear()

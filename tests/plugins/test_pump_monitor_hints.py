@@ -19,6 +19,7 @@ from include.monitor.pump_monitor import (
     daily_hint,
     duration,
     freshness,
+    incidents_hint,
     landed_days,
     next_step,
     plural,
@@ -91,6 +92,19 @@ def test_alerts_not_enriched_say_why():
     assert hint.startswith("The alerts of P2, P3 are not enriched yet: ") and "enrich_alerts" in hint
     unstaged = alerts_hint(Progress(landed=3, runs=1, readings_streamed=10), 3, ["P2"])
     assert "not staged in info/" in unstaged and "run oil_stage" in unstaged
+
+
+def test_no_incident_says_why():
+    hint = incidents_hint(Progress(staged=True), 0)
+    assert hint.startswith("No incidents yet. ") and "oil_file_drop" in hint
+    streamed = Progress(True, True, 3, 2, 2, datetime(2014, 3, 10, 5, 59, tzinfo=UTC))
+    assert incidents_hint(streamed, 1) == (
+        "No incidents yet, though 1 low-pressure alert streamed: oil_streaming's incidents job writes them after "
+        "the alert job (if it failed, its log says why)."
+    )
+    assert incidents_hint(streamed, 0) == (
+        "No incident: no low-pressure reading in the 2 readings streamed so far (newest reading 2014-03-10 05:59 UTC)."
+    )
 
 
 def test_daily_hints_name_the_days_without_statistics():
@@ -171,6 +185,9 @@ def test_hints_follow_a_root_as_the_dags_fill_it(tmp_path, replay_settings):
     data, now = MonitorData(tmp_path.as_uri()), START
     assert "run oil_stage" in data.status(now)["hint"]
     assert "run oil_stage" in data.alerts(10)["hint"] and "run oil_stage" in data.pumps()["hint"]
+    none = data.incidents()
+    assert (none["open"], none["resolved"], none["incidents"]) == (0, 0, [])
+    assert none["hint"].startswith("No incidents yet. Nothing is staged yet")
 
     (tmp_path / settings.SENSOR_FILE).write_text(SENSOR_LINE.format(date="3/10/14", time="5:59"))
     assert "file drops have not started" in data.status(now)["hint"]
@@ -183,6 +200,7 @@ def test_hints_follow_a_root_as_the_dags_fill_it(tmp_path, replay_settings):
     assert data.alerts(10)["hint"] == (
         "No low-pressure alert in the 1 reading streamed so far (newest reading 2014-03-10 05:59 UTC)."
     )
+    assert data.incidents()["hint"].startswith("No incident: no low-pressure reading in the 1 reading streamed")
     assert data.pumps()["hint"].startswith("No daily statistics for 1 day with landed readings (2014-03-10)")
 
 
