@@ -17,6 +17,7 @@ import argparse
 import email
 import email.policy
 import itertools
+import json
 import os
 import signal
 import smtplib
@@ -59,6 +60,11 @@ class MailServer(Supervisor):
 
     def summary(self, state: object = None) -> str:
         return f"{self.where()}, messages kept in {self.home} (make mail-ls)"
+
+    def airflow_connection(self) -> str:
+        """Airflow's SMTP connection to this server, as AIRFLOW_CONN_SMTP_DEFAULT takes it (README): no TLS or login."""
+        extra = {"disable_tls": True, "disable_ssl": True, "from_email": "airflow@localhost", "timeout": 10}
+        return json.dumps({"conn_type": "smtp", "host": self.host, "port": self.port, "extra": extra})
 
     def messages(self) -> list[Path]:
         return sorted(self.home.glob("*.eml"))

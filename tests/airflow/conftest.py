@@ -166,14 +166,7 @@ def airflow_stack(tmp_path_factory: pytest.TempPathFactory, data_dir: Path, airf
         extra["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = airflow_database
     # The incidents' messages go to a local mail server of the session's own (README, "Local mail server").
     mail = MailServer(base / "mail", free_port())
-    extra[f"AIRFLOW_CONN_{settings.SMTP_CONN_ID.upper()}"] = json.dumps(
-        {
-            "conn_type": "smtp",
-            "host": mail.host,
-            "port": mail.port,
-            "extra": {"disable_tls": True, "disable_ssl": True, "from_email": "airflow@localhost"},
-        }
-    )
+    extra[f"AIRFLOW_CONN_{settings.SMTP_CONN_ID.upper()}"] = mail.airflow_connection()
     mail.up()
     home = base / "airflow"
     database = {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": airflow_database} if airflow_database else {}

@@ -8,7 +8,6 @@ from __future__ import annotations
 import email
 import email.policy
 import html
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -38,13 +37,7 @@ ARROW_TYPES = {
 def mail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """A running SMTP server of its own, and Airflow's smtp connection to it (README, "Local mail server")."""
     server = MailServer(tmp_path / "mail", free_port())
-    connection = {
-        "conn_type": "smtp",
-        "host": server.host,
-        "port": server.port,
-        "extra": {"disable_tls": True, "disable_ssl": True, "from_email": "airflow@localhost", "timeout": 10},
-    }
-    monkeypatch.setenv(f"AIRFLOW_CONN_{settings.SMTP_CONN_ID.upper()}", json.dumps(connection))
+    monkeypatch.setenv(f"AIRFLOW_CONN_{settings.SMTP_CONN_ID.upper()}", server.airflow_connection())
     try:
         server.up()
         yield server

@@ -5,7 +5,6 @@ second run of the DAG sends nothing again. The expected messages come from the o
 
 from __future__ import annotations
 
-import json
 import shutil
 
 from devstack.local_airflow import airflow, airflow_env
@@ -26,17 +25,11 @@ def test_smtp_down_the_task_retries_then_sends_each_message_once_and_a_rerun_sen
     shutil.copytree(local_pipeline["root"], root)
     home = tmp_path / "airflow"
     mail = MailServer(tmp_path / "mail", free_port())
-    connection = {
-        "conn_type": "smtp",
-        "host": mail.host,
-        "port": mail.port,
-        "extra": {"disable_tls": True, "disable_ssl": True, "from_email": "airflow@localhost", "timeout": 10},
-    }
     env = airflow_env(
         home,
         OIL_DATA_DIR=str(data_dir),
         OIL_STORAGE_ROOT=root.as_uri(),
-        **{f"AIRFLOW_CONN_{settings.SMTP_CONN_ID.upper()}": json.dumps(connection)},
+        **{f"AIRFLOW_CONN_{settings.SMTP_CONN_ID.upper()}": mail.airflow_connection()},
     )
     airflow(["db", "migrate"], env)
     expected = expected_ids(oracle.readings(data_dir / settings.SENSOR_FILE))
