@@ -67,6 +67,22 @@ def local_pipeline(spark, tmp_path_factory: pytest.TempPathFactory, data_dir: Pa
     return {"layout": run_in_process(root, data_dir), "root": root}
 
 
+@pytest.fixture
+def mail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A local SMTP server of the test's own (devstack/mail_server.py), and Airflow's smtp connection to it in
+    the environment (README, "Local mail server")."""
+    from devstack.mail_server import MailServer
+    from tests.devstack.test_mail_server import free_port
+
+    server = MailServer(tmp_path / "mail", free_port())
+    monkeypatch.setenv(f"AIRFLOW_CONN_{settings.SMTP_CONN_ID.upper()}", server.airflow_connection())
+    try:
+        server.up()
+        yield server
+    finally:
+        server.down()
+
+
 def lane_of(nodeid: str) -> str:
     """tests/<folder>/...: the lane of the folder (`spark` for the folders not named in LANES)."""
     parts = nodeid.split("/")

@@ -17,7 +17,6 @@ from devstack.airflow_stack import PROJECT_DAGS, backfill, wait_for
 from include import settings
 from tests.airflow.conftest import ARTIFACTS, BACKFILL_DAYS, TIMINGS, log_in, stream_every_landed_slice, streaming_idle
 from tests.dags.test_dag_integrity import EXPECTED_DAGS
-from tests.notify.test_notify import expected_ids, received
 from tests.pipeline_run import (
     REAL_DATA_COUNTS,
     assert_daily_stats_equal,
@@ -28,6 +27,7 @@ from tests.pipeline_run import (
     outputs,
 )
 from testsupport import oracle
+from testsupport.mailbox import expected_ids, received
 
 BATCHES = 3
 

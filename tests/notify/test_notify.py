@@ -5,8 +5,6 @@ with one line and loses nothing."""
 
 from __future__ import annotations
 
-import email
-import email.policy
 import html
 import subprocess
 import sys
@@ -14,16 +12,14 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from deltalake import DeltaTable, write_deltalake
+from deltalake import write_deltalake
 
-from devstack.mail_server import MailServer
 from include import settings
 from include.airflow.notify import notify_incidents, notify_task
 from include.schemas import INCIDENT
 from include.settings import Layout
-from tests.devstack.test_mail_server import free_port
 from tests.notify.scenario import incident_rows, readings
-from testsupport.incidents import incidents, messages
+from testsupport.mailbox import expected_ids, outbox_ids, received
 
 ARROW_TYPES = {
     "string": pa.string(),
@@ -31,18 +27,6 @@ ARROW_TYPES = {
     "long": pa.int64(),
     "timestamp": pa.timestamp("us", tz="UTC"),
 }
-
-
-@pytest.fixture
-def mail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """A running SMTP server of its own, and Airflow's smtp connection to it (README, "Local mail server")."""
-    server = MailServer(tmp_path / "mail", free_port())
-    monkeypatch.setenv(f"AIRFLOW_CONN_{settings.SMTP_CONN_ID.upper()}", server.airflow_connection())
-    try:
-        server.up()
-        yield server
-    finally:
-        server.down()
 
 
 @pytest.fixture
@@ -54,35 +38,6 @@ def write_incidents(root: str, rows: list[dict]) -> None:
     """The table as the incidents job leaves it after a run (each run's table replaces the last here)."""
     schema = pa.schema([(name, ARROW_TYPES[kind]) for name, kind in INCIDENT])
     write_deltalake(Layout(root).output("incidents"), pa.Table.from_pylist(rows, schema=schema), mode="overwrite")
-
-
-def received(mail: MailServer) -> list[email.message.EmailMessage]:
-    """The messages the server kept, in the order they arrived."""
-    kept = []
-    for path in mail.messages():
-        with open(path, "rb") as handle:
-            kept.append(email.message_from_binary_file(handle, policy=email.policy.default))
-    return kept
-
-
-def expected_ids(rows: list[dict]) -> list[str]:
-    """The oracle's events as Message-IDs (<pump>.<opened, minute>.<event>@...): the oracle's order."""
-    opened = {}
-    found = incidents(rows)
-    for incident in found:  # a resolved event's id names the incident's opening
-        opened[(incident["resid"], incident["resolved_at"])] = incident["opened_at"]
-    ids = []
-    for resid, event, at in messages(found):
-        start = at if event == "opened" else opened[(resid, at)]
-        ids.append(f"<{resid}.{start:%Y-%m-%dT%H-%M}.{event}@oil-pump-pipeline>")
-    return ids
-
-
-def outbox_ids(root: str) -> list[str]:
-    path = Layout(root).output("notifications")
-    if not DeltaTable.is_deltatable(path):
-        return []
-    return sorted(DeltaTable(path).to_pyarrow_table(columns=["message_id"]).column("message_id").to_pylist())
 
 
 def test_each_event_once_a_rerun_sends_nothing_a_new_resolution_its_one_message(mail, root, capsys):

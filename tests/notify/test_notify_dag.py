@@ -11,9 +11,10 @@ from devstack.local_airflow import airflow, airflow_env
 from devstack.mail_server import MailServer
 from devstack.process import wait_for
 from include import settings
-from tests.notify.test_notify import expected_ids, free_port, outbox_ids, received
+from tests.devstack.test_mail_server import free_port
 from tests.reliability.conftest import dag_run, finish
 from testsupport import oracle
+from testsupport.mailbox import expected_ids, outbox_ids, received
 
 SPARK_TASKS = "alerts|enrich_alerts|incidents"
 

@@ -1,8 +1,9 @@
 """The incidents job against the oracle of the rule (testsupport/incidents.py), on generated readings that go
-low, flicker back for less than the clear window, recover for longer and go low again: the same incidents for
-1, 5 and 37 slices, each streamed in its own run; a late reading counted and named, not applied; a lost
-checkpoint gives the same table. The real data set's incidents are checked with every other output
-(tests/pipeline_run.assert_equal_to_the_oracle: one slice, 5 and 37 in test_exactly_once)."""
+low, flicker back for less than the clear window, recover for longer and go low again: the same incidents and
+messages (the notify task's, to a local mail server) for 1, 5 and 37 slices, each streamed in its own run; a
+late reading counted and named, not applied; a lost checkpoint gives the same table. The real data set's
+incidents are checked with every other output (tests/pipeline_run.assert_equal_to_the_oracle: one slice, 5 and
+37 in test_exactly_once)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ from pathlib import Path
 import pytest
 
 from include import settings
+from include.airflow.notify import notify_incidents
 from include.replay import slicing
 from include.replay.file_drop import drop
 from spark_jobs import alerts, incidents
 from tests.pipeline_run import expected_incidents, incident_args, incident_rows, minutes_for
 from testsupport import oracle
+from testsupport.mailbox import expected_ids, received
 
 LOW, OK = 0.1, 3.0
 
@@ -80,7 +83,7 @@ def test_the_generated_readings_have_every_case(generated):
 
 
 @pytest.mark.parametrize("slices", [1, 5, 37])
-def test_any_batching_gives_the_oracles_incidents(spark, tmp_path, generated, slices, capsys):
+def test_any_batching_gives_the_oracles_incidents_and_messages(spark, tmp_path, generated, slices, mail, capsys):
     data, _ = generated
     layout = stage(tmp_path / "root", data)
     lines = slicing.split_lines((data / settings.SENSOR_FILE).read_bytes())
@@ -89,8 +92,13 @@ def test_any_batching_gives_the_oracles_incidents(spark, tmp_path, generated, sl
     for index in range(slices):
         assert drop(layout, index, minutes).written
         stream_incidents(layout)
+        notify_incidents(layout.root)  # the streaming DAG's notify task, after each run
     expected = expected_incidents(data)
     assert incident_rows(spark, layout) == expected
+    # Each event's message once; in the order the events became known (a resolution is known the clear window
+    # after its time, so another pump's opening in between may go out first).
+    sent = [message["Message-ID"] for message in received(mail)]
+    assert sorted(sent) == sorted(expected_ids(oracle.readings(data / settings.SENSOR_FILE)))
     summaries = re.findall(r"incidents: (\d+) micro-batches.* late_readings=(\d+);", capsys.readouterr().out)
     assert [(int(batches), int(late)) for batches, late in summaries] == [(1, 0)] * slices
     if slices == 5:
