@@ -83,7 +83,8 @@ def test_outputs_on_the_cluster_equal_the_oracle(spark, cluster_pipeline, data_d
     assert f"alerts: {len(oracle.alerts(readings))} rows" in cluster_pipeline["stdout"]
     assert f"daily_stats: {sum(pumps_per_day(data_dir).values())} rows" in cluster_pipeline["stdout"]
     # and its summary: the oracle's counts (one drop, so one streaming run), without the JVM's noise
-    rows = ", ".join(f"{name} {len(got[name])}" for name in ("readings", "alerts", "alerts_enriched", "quarantine"))
+    tables = ("readings", "alerts", "alerts_enriched", "incidents", "quarantine")
+    rows = ", ".join(f"{name} {len(got[name])}" for name in tables)
     assert f"rows    {rows}, daily_stats {len(got['daily_stats'])}, runs 1" in cluster_pipeline["stdout"]
     assert INCUBATOR_WARNING not in cluster_pipeline["stdout"]
 

@@ -89,6 +89,7 @@ def test_no_param_is_a_path_and_every_path_given_to_spark_is_under_the_storage_r
     spark_tasks = {
         "oil_streaming.alerts",
         "oil_streaming.enrich_alerts",
+        "oil_streaming.incidents",
         "oil_daily_stats.daily_stats",
         "oil_word_count.word_count",
         "oil_table_maintenance.table_maintenance",
