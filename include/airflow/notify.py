@@ -10,7 +10,6 @@ file is parsed.
 from __future__ import annotations
 
 import html
-import re
 from datetime import datetime, timezone
 
 from airflow.sdk import task
@@ -18,18 +17,9 @@ from airflow.sdk import task
 from include import settings
 from include.incident_mail import OPENED, RESOLVED, IncidentMessage, incident_messages
 from include.settings import Layout
+from include.wording import first_line, plural
 
 OUTBOX_COLUMNS = ("message_id", "incident_id", "resid", "event", "event_at", "subject", "recipients", "sent_at")
-
-
-def first_line(error: BaseException) -> str:
-    """An error's first line, without the terminal colour codes deltalake's messages carry."""
-    text = re.sub(r"\x1b\[[0-9;]*m", "", str(error)).strip()
-    return text.splitlines()[0] if text else type(error).__name__
-
-
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def table_rows(uri: str, columns: list[str] | None = None) -> list[dict] | None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from include.replay.file_drop import SLICE_FILE
 from include.schemas import INCIDENT_COLUMNS, parse_date, reading_time
 from include.settings import Layout
 from include.storage import Storage, storage_for
+from include.wording import first_line, plural
 
 ALERT_COLUMNS = ("resid", "date", "time", "psi")
 ENRICHED_COLUMNS = ("resid", "pumpType", "vendor", "eventDate", "technician", "description")
@@ -180,18 +180,7 @@ def incident_list(rows: list[dict]) -> list[dict]:
     return [incident(row) for row in sorted(rows, key=order, reverse=True)]
 
 
-def first_line(error: BaseException) -> str:
-    """An error's first line, without the terminal colour codes deltalake's messages carry."""
-    text = re.sub(r"\x1b\[[0-9;]*m", "", str(error)).strip()
-    return text.splitlines()[0] if text else type(error).__name__
-
-
 # ---- words ---------------------------------------------------------------------------------------
-def plural(count: int, word: str, many: str | None = None) -> str:
-    """ "1 day", "2 days"; `many` for a word whose plural is not word + s ("micro-batches")."""
-    return f"{count:,} {word if count == 1 else many or word + 's'}"
-
-
 TIME_UNITS = (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1))
 
 
