@@ -28,16 +28,16 @@ from collections import Counter
 from collections.abc import Iterator
 
 import pandas as pd
-from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql.streaming.state import GroupState, GroupStateTimeout
 from pyspark.sql.types import DoubleType, LongType, StringType, StructField, StructType, TimestampType
 
 from include import settings
-from include.schemas import DATE_FORMAT, INCIDENT, INCIDENT_COLUMNS, TIMESTAMP_FORMAT, spark_schema
+from include.schemas import DATE_FORMAT, INCIDENT, INCIDENT_COLUMNS, spark_schema
 from include.spark import incident_rule, reference_files, tables
 from include.spark.checkpoint_lock import checkpoint_lock
+from include.spark.readings import event_time
 from include.spark.references import MissingReferenceFile, read_references
 from include.spark.spark_runtime import add_streaming_options, checkpoint_is_empty, get_session, job_parser, run_main
 
@@ -54,20 +54,12 @@ UPDATE_SCHEMA = StructType(
         StructField("last_reading_at", TimestampType()),
     ]
 )
+STATE_TYPES = {"low_readings": LongType(), "min_psi": DoubleType()}  # the other fields are times
 STATE_SCHEMA = StructType(
-    [
-        StructField(
-            name, LongType() if name == "low_readings" else DoubleType() if name == "min_psi" else TimestampType()
-        )
-        for name in incident_rule.STATE_FIELDS
-    ]
+    [StructField(name, STATE_TYPES.get(name, TimestampType())) for name in incident_rule.STATE_FIELDS]
 )
 REFERENCE_COLUMNS = ("pumpType", "vendor", "maintenance_date", "technician", "maintenance", "reference_version")
 LATE_SHOWN = 5
-
-
-def event_time() -> F.Column:
-    return F.to_timestamp(F.concat_ws(" ", "date", "time"), TIMESTAMP_FORMAT)
 
 
 def apply_rule(threshold: float, clear_minutes: float):
@@ -158,7 +150,7 @@ class IncidentBatches:
             )
             if incidents.take(1):  # most batches touch no incident: no MERGE (a scan of the table) for them
                 rows = with_references(incidents, self.vendors, self.maintenance, self.version)
-                self.counts["incidents_written"] += merge(self.spark, rows, self.output)
+                self.counts["incidents_written"] += tables.upsert(self.spark, rows, self.output, ["incident_id"])
         finally:
             updates.unpersist()
 
@@ -178,18 +170,6 @@ class IncidentBatches:
         )
 
 
-def merge(spark: SparkSession, rows: DataFrame, output: str) -> int:
-    """Each incident's row as the batch left it: inserted, or its values replaced (the key stays)."""
-    with tables.writing(output):
-        table = DeltaTable.forPath(spark, output).alias("t")
-        table.merge(
-            rows.alias("s"), "t.incident_id = s.incident_id"
-        ).whenMatchedUpdateAll().whenNotMatchedInsertAll().execute()
-    (commit,) = DeltaTable.forPath(spark, output).history(1).select("operationMetrics").collect()
-    m = commit.operationMetrics or {}
-    return int(m.get("numTargetRowsInserted", 0)) + int(m.get("numTargetRowsUpdated", 0))
-
-
 def update_references(spark: SparkSession, output: str, vendors: DataFrame, maintenance: DataFrame, version: str):
     """Incidents joined with other reference files than today's: their pump data taken again from today's."""
     incidents = spark.read.format("delta").load(output)
@@ -197,7 +177,7 @@ def update_references(spark: SparkSession, output: str, vendors: DataFrame, main
     if not stale.limit(1).count():
         return
     rows = with_references(stale.drop(*REFERENCE_COLUMNS, "updated_at"), vendors, maintenance, version)
-    count = merge(spark, rows, output)
+    count = tables.upsert(spark, rows, output, ["incident_id"])
     print(f"incidents: the reference files changed: the pump data of {count} incidents taken from the current files")
 
 

@@ -40,8 +40,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from include import settings
-from include.schemas import TIMESTAMP_FORMAT
-from include.spark.readings import read_sensor_stream, valid_readings
+from include.spark.readings import event_time, read_sensor_stream, valid_readings
 from include.spark.rules import low_pressure, low_pressure_alerts
 from include.spark.spark_runtime import RunSummary, get_session, print_batch
 
@@ -52,8 +51,7 @@ BATCH_COLUMN = "batch_id"
 def with_event_time(readings: DataFrame) -> DataFrame:
     """The reading's time from its date and time columns (``event_time``); readings whose date
     and time do not make a time are left out."""
-    stamp = F.try_to_timestamp(F.concat_ws(" ", "date", "time"), F.lit(TIMESTAMP_FORMAT))
-    return readings.withColumn("event_time", stamp).where(F.col("event_time").isNotNull())
+    return readings.withColumn("event_time", event_time()).where(F.col("event_time").isNotNull())
 
 
 def alerts_per_pump_day(readings: DataFrame, threshold: float) -> DataFrame:

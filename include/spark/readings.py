@@ -15,7 +15,15 @@ from pyspark.sql import functions as F
 from pyspark.sql.window import Window
 
 from include import contract
-from include.schemas import CORRUPT_RECORD, DATE_FORMAT, SENSOR, SENSOR_COLUMNS, SENSOR_MEASURES, ddl
+from include.schemas import (
+    CORRUPT_RECORD,
+    DATE_FORMAT,
+    SENSOR,
+    SENSOR_COLUMNS,
+    SENSOR_MEASURES,
+    TIMESTAMP_FORMAT,
+    ddl,
+)
 
 SOURCE_FILE = "source_file"
 FILE_TIME = "file_modification_time"
@@ -237,6 +245,11 @@ def conflict_records(conflicting: DataFrame, lines: DataFrame) -> DataFrame:
         .join(raw, LINE_ORDER)
         .select(SOURCE_FILE, RAW_LINE, RAW_BYTES, F.lit(CONFLICT_REASON).alias(REASON))
     )
+
+
+def event_time() -> Column:
+    """The reading's date and time as one timestamp; null when they do not read as one."""
+    return F.try_to_timestamp(F.concat_ws(" ", "date", "time"), F.lit(TIMESTAMP_FORMAT))
 
 
 def event_day(date_column: str = "date") -> Column:

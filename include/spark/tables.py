@@ -75,6 +75,15 @@ def insert_missing(
         return _last_commit_metric(spark, path, "numTargetRowsInserted")
 
 
+def upsert(spark: SparkSession, rows: DataFrame, path: str, keys: Sequence[str]) -> int:
+    """MERGE rows into the existing table at path: a row whose key is there replaces that row's values, the
+    others are inserted; the number of rows inserted or updated."""
+    with writing(path):
+        table = DeltaTable.forPath(spark, path).alias("t")
+        table.merge(rows.alias("s"), _on_key(keys)).whenMatchedUpdateAll().whenNotMatchedInsertAll().execute()
+        return _last_commit_metric(spark, path, "numTargetRowsInserted", "numTargetRowsUpdated")
+
+
 def create_if_missing(spark: SparkSession, path: str, schema: StructType, partition_by: Sequence[str] = ()) -> None:
     """An empty table at path from its schema alone (no rows to compute), unless one is there: every
     output exists after a job's first run, even one that had nothing to write to it."""
@@ -95,9 +104,11 @@ def append(rows: DataFrame, path: str, partition_by: Sequence[str] = (), once: t
         writer.save(path)
 
 
-def _last_commit_metric(spark: SparkSession, path: str, metric: str) -> int:
+def _last_commit_metric(spark: SparkSession, path: str, *metrics: str) -> int:
+    """The sum of these operation metrics of the table's last commit."""
     (commit,) = DeltaTable.forPath(spark, path).history(1).select("operationMetrics").collect()
-    return int((commit.operationMetrics or {}).get(metric, 0))
+    recorded = commit.operationMetrics or {}
+    return sum(int(recorded.get(metric, 0)) for metric in metrics)
 
 
 def distinct_values(rows: DataFrame, column: str) -> list:
